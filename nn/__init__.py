@@ -1,0 +1,1 @@
+"""NumPy-only neural network, MNIST data and training: no pygame here."""

@@ -1,0 +1,405 @@
+"""A fully connected network with scikit-learn's words: fit, partial_fit, predict, predict_proba, score.
+
+Notation (README): layer l has weights w^l (n_in, n_out) and biases b^l (n_out,); z^l = a^{l-1} w^l + b^l
+and a^l = f(z^l); the output layer L uses softmax. In code the layers are indexed from 0, so
+`self.w[0]` is the README's w^1. Arrays are batch-first: x and every a are (n, width).
+
+All parameters live in one flat vector `params` (and the gradients in `grads`); `w[l]`, `b[l]`,
+`dw[l]` and `db[l]` are views into them, so the optimiser updates everything in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .activations import get_activation, softmax
+from .errors import ConfigError, DataError, TrainingError
+from .losses import canonical_loss_name, get_loss
+from .optimizers import OPTIMIZERS, make_optimizer, scheduled_lr
+
+N_IN = 784
+N_OUT = 10
+SCHEDULES = ("constant", "cosine")
+MAX_WIDTH = 8192  # wider layers than this are a typo, and would not fit a laptop's memory anyway
+
+
+def check_layers(layers) -> tuple[int, ...]:
+    """Hidden sizes as a tuple of positive ints; raises ConfigError for anything else."""
+    if isinstance(layers, (int, np.integer)):
+        layers = (int(layers),)
+    try:
+        sizes = tuple(int(s) for s in layers)
+        if any(float(s) != int(s) for s in layers):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"Hidden layer sizes must be whole numbers like 256,128 (got {layers!r}).")
+    for s in sizes:
+        if not 1 <= s <= MAX_WIDTH:
+            raise ConfigError(f"Each hidden layer needs 1 to {MAX_WIDTH} neurons (got {s}).")
+    if len(sizes) > 10:
+        raise ConfigError(f"At most 10 hidden layers are supported (got {len(sizes)}).")
+    return sizes
+
+
+def check_hyperparameters(lr, momentum, weight_decay, batch_size, schedule, optimizer) -> None:
+    """Raise ConfigError naming the first out-of-range hyperparameter, its value and the valid range."""
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 100):
+        raise ConfigError(f"Learning rate must be greater than 0 and at most 100 (got {lr}).")
+    if not (math.isfinite(momentum) and 0 <= momentum < 1):
+        raise ConfigError(f"Momentum must be at least 0 and below 1 (got {momentum}).")
+    if not (math.isfinite(weight_decay) and 0 <= weight_decay < 1):
+        raise ConfigError(f"Weight decay must be at least 0 and below 1 (got {weight_decay}).")
+    if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= 65536):
+        raise ConfigError(f"Batch size must be a whole number from 1 to 65536 (got {batch_size}).")
+    if schedule not in SCHEDULES:
+        raise ConfigError(f"Unknown schedule {schedule!r}; choose one of: {', '.join(SCHEDULES)}.")
+    if str(optimizer).lower() not in OPTIMIZERS:
+        raise ConfigError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.")
+
+
+def as_images(x, dtype=np.float32) -> np.ndarray:
+    """Images to a float batch (n, 784) in [0, 1]: uint8 is divided by 255, floats are taken as they are.
+
+    x: (784,), (28, 28), (n, 784) or (n, 28, 28). Raises DataError for other shapes.
+    """
+    x = np.asarray(x)
+    if x.shape in ((N_IN,), (28, 28)):
+        x = x.reshape(1, N_IN)
+    elif x.ndim == 3 and x.shape[1:] == (28, 28):
+        x = x.reshape(len(x), N_IN)
+    elif not (x.ndim == 2 and x.shape[1] == N_IN):
+        raise DataError(f"Expected images of 784 pixels (28x28); got an array of shape {x.shape}.")
+    if x.dtype == np.uint8:
+        dtype = np.dtype(dtype)
+        return np.multiply(x, dtype.type(1 / 255), dtype=dtype)
+    if x.dtype.kind not in "fiub":
+        raise DataError(f"Images must hold numbers; got dtype {x.dtype}.")
+    return x.astype(dtype, copy=False)
+
+
+def check_labels(labels, n: int) -> np.ndarray:
+    """Labels as an int64 vector (n,) of digits 0-9; raises DataError otherwise."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != n:
+        raise DataError(f"Expected {n} labels, one per image; got an array of shape {labels.shape}.")
+    if labels.dtype.kind not in "iu" or (n and (labels.min() < 0 or labels.max() >= N_OUT)):
+        raise DataError("Labels must be whole numbers from 0 to 9.")
+    return labels.astype(np.int64, copy=False)
+
+
+class Network:
+    """A 784-...-10 multilayer perceptron: hidden layers with one activation each, softmax output.
+
+    layers: hidden sizes, e.g. (256, 128). activation: a name (relu, sigmoid, tanh) for all hidden
+    layers, or a sequence with one name per hidden layer. loss: cross_entropy or mse.
+    optimizer: sgd, momentum or adam. Weights start He-initialised for ReLU layers and
+    Xavier/Glorot-initialised for sigmoid, tanh and the softmax output, from `seed`.
+    Raises ConfigError for invalid settings.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[int] = (256, 128),
+        activation: str | Sequence[str] = "relu",
+        loss: str = "cross_entropy",
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        schedule: str = "constant",
+        seed: int | None = 0,
+        dtype=np.float32,
+    ):
+        hidden = check_layers(layers)
+        if isinstance(activation, str):
+            activation = (activation,) * len(hidden)
+        activation = tuple(get_activation(a).name for a in activation)
+        if len(activation) != len(hidden):
+            raise ConfigError(
+                f"Give one activation for all hidden layers or one per layer "
+                f"({len(hidden)} layers, got {len(activation)} activations)."
+            )
+        check_hyperparameters(lr, momentum, weight_decay, batch_size, schedule, optimizer)
+        self.sizes = (N_IN, *hidden, N_OUT)
+        self.activations = activation
+        self.loss = canonical_loss_name(loss)
+        self.optimizer_name = str(optimizer).lower()
+        self.lr, self.momentum, self.weight_decay = float(lr), float(momentum), float(weight_decay)
+        self.batch_size, self.schedule, self.seed = int(batch_size), schedule, seed
+        self.dtype = np.dtype(dtype)
+        self._allocate()
+        self.rng = np.random.default_rng(seed)
+        self._initialise(self.rng)
+        self.optimizer = make_optimizer(self.optimizer_name, self.params.size, self.dtype, self.momentum)
+        self.step_count = 0
+        self.total_steps: int | None = None  # set by fit/Trainer so a cosine schedule knows its length
+        self.epochs_trained = 0
+
+    # ----- construction ---------------------------------------------------------------------
+    def _allocate(self) -> None:
+        """One flat vector for all parameters and one for all gradients; w, b, dw, db are views."""
+        shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
+        total = sum(i * o + o for i, o in shapes)
+        self.params = np.zeros(total, dtype=self.dtype)
+        self.grads = np.zeros(total, dtype=self.dtype)
+        self.w, self.b, self.dw, self.db = [], [], [], []
+        offset = 0
+        for n_in, n_out in shapes:
+            for flat, dst, shape in ((self.params, self.w, (n_in, n_out)), (self.grads, self.dw, (n_in, n_out))):
+                dst.append(flat[offset : offset + n_in * n_out].reshape(shape))
+            offset += n_in * n_out
+            self.b.append(self.params[offset : offset + n_out])
+            self.db.append(self.grads[offset : offset + n_out])
+            offset += n_out
+
+    def _initialise(self, rng: np.random.Generator) -> None:
+        """He normal (std sqrt(2/n_in)) before ReLU; Glorot uniform (limit sqrt(6/(n_in+n_out))) otherwise."""
+        kinds = list(self.activations) + ["softmax"]
+        for w, b, kind in zip(self.w, self.b, kinds):
+            n_in, n_out = w.shape
+            if kind == "relu":
+                w[...] = rng.standard_normal((n_in, n_out)) * math.sqrt(2.0 / n_in)
+            else:
+                limit = math.sqrt(6.0 / (n_in + n_out))
+                w[...] = rng.uniform(-limit, limit, (n_in, n_out))
+            b[...] = 0
+
+    def hyperparameters(self) -> dict:
+        """The settings that rebuild this network (JSON-friendly)."""
+        return {
+            "layers": list(self.sizes[1:-1]),
+            "activation": list(self.activations),
+            "loss": self.loss,
+            "optimizer": self.optimizer_name,
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size,
+            "schedule": self.schedule,
+            "seed": self.seed,
+        }
+
+    def copy(self) -> "Network":
+        """A writable deep copy: weights, optimiser state and step counters."""
+        other = Network(**self.hyperparameters(), dtype=self.dtype)
+        other.params[...] = self.params
+        if self.optimizer is not None:
+            other.optimizer.load_state(self.optimizer.state())
+        other.step_count, other.total_steps = self.step_count, self.total_steps
+        other.epochs_trained = self.epochs_trained
+        if self.rng is not None:  # snapshots have no generator: the copy keeps its seeded one
+            other.rng = np.random.default_rng(self.rng.integers(2**63))
+        return other
+
+    def snapshot(self) -> "Network":
+        """A read-only copy of the weights (writeable off) that predicts like this network.
+
+        Cheap (one copy of the flat parameter vector); the trainer hands these to the window.
+        """
+        snap = object.__new__(Network)
+        snap.__dict__.update({k: v for k, v in self.__dict__.items()
+                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng")})
+        snap.params = self.params.copy()
+        snap.params.flags.writeable = False
+        snap.grads = np.zeros(0, dtype=self.dtype)
+        snap.w, snap.b, snap.dw, snap.db = [], [], [], []
+        offset = 0
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            snap.w.append(snap.params[offset : offset + n_in * n_out].reshape(n_in, n_out))
+            offset += n_in * n_out
+            snap.b.append(snap.params[offset : offset + n_out])
+            offset += n_out
+        snap.optimizer = None
+        snap.rng = None
+        return snap
+
+    @property
+    def read_only(self) -> bool:
+        return not self.params.flags.writeable
+
+    def load_snapshot(self, snap: "Network") -> None:
+        """Copy the weights of a network with the same sizes into this one."""
+        if tuple(snap.sizes) != tuple(self.sizes):
+            raise ConfigError(f"Cannot load weights of a {snap.sizes} network into a {self.sizes} one.")
+        self.params[...] = snap.params
+
+    # ----- forward ----------------------------------------------------------------------------
+    def _forward(self, x: np.ndarray) -> list[np.ndarray]:
+        """[a^0 = x, a^1, ..., a^L] for x (n, 784) of self.dtype; a^L (n, 10) is the softmax output."""
+        a = x
+        acts = [a]
+        last = len(self.w) - 1
+        for l, (w, b) in enumerate(zip(self.w, self.b)):
+            z = a @ w  # z^{l+1} = a^l w^{l+1} + b^{l+1} in README indices
+            z += b
+            if l < last:
+                name = self.activations[l]
+                if name == "relu":
+                    a = np.maximum(z, 0, out=z)  # in place: z is not needed again
+                elif name == "tanh":
+                    a = np.tanh(z, out=z)
+                else:
+                    a = get_activation(name).forward(z)
+            else:
+                a = softmax(z)
+            acts.append(a)
+        return acts
+
+    def forward_activations(self, x) -> list[np.ndarray]:
+        """Every layer's activations for x (any image shape): [a^0, ..., a^L], each (n, width)."""
+        return self._forward(as_images(x, self.dtype))
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Class probabilities y_hat (n, 10) for images x (n, 784), (n, 28, 28), (784,) or (28, 28)."""
+        return self.forward_activations(x)[-1]
+
+    def predict(self, x) -> np.ndarray:
+        """Predicted digits (n,) int64: the argmax of predict_proba."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def score(self, x, labels, batch: int = 10000) -> float:
+        """Accuracy in [0, 1] on images x and integer labels (n,)."""
+        x = np.asarray(x)
+        n = len(x)
+        labels = check_labels(labels, n)
+        correct = sum(int((self.predict(x[i:i + batch]) == labels[i:i + batch]).sum()) for i in range(0, n, batch))
+        return correct / max(n, 1)
+
+    def evaluate(self, x, labels, batch: int = 10000) -> tuple[float, float, np.ndarray]:
+        """(loss, accuracy, predictions (n,)) on a whole set, in slices so memory stays flat."""
+        x = np.asarray(x)
+        n = len(x)
+        labels = check_labels(labels, n)
+        loss_fn = get_loss(self.loss).value
+        total, preds = 0.0, np.empty(n, dtype=np.int64)
+        for i in range(0, n, batch):
+            y_hat = self.predict_proba(x[i:i + batch])
+            preds[i:i + batch] = y_hat.argmax(axis=1)
+            total += loss_fn(y_hat, one_hot(labels[i:i + batch], N_OUT, y_hat.dtype)) * len(y_hat)
+        return total / max(n, 1), float((preds == labels).mean()) if n else 0.0, preds
+
+    # ----- backward ---------------------------------------------------------------------------
+    def _backward(self, acts: list[np.ndarray], delta: np.ndarray) -> None:
+        """Fill dw, db from the output error delta^L = dL/dz^L (n, 10), layer by layer downwards.
+
+        dL/dw^l = (a^{l-1})^T delta^l, dL/db^l = sum over the batch of delta^l,
+        delta^{l-1} = (delta^l (w^l)^T) * f'(z^{l-1}), with f' written from a^{l-1}.
+        """
+        for l in range(len(self.w) - 1, -1, -1):
+            np.matmul(acts[l].T, delta, out=self.dw[l])
+            np.sum(delta, axis=0, out=self.db[l])
+            if l == 0:
+                break  # the input needs no delta
+            da = delta @ self.w[l].T
+            a = acts[l]
+            name = self.activations[l - 1]
+            if name == "relu":
+                da *= a > 0
+            else:
+                da *= get_activation(name).derivative_from_a(a)
+            delta = da
+        if self.weight_decay:
+            for w, dw in zip(self.w, self.dw):
+                dw += self.weight_decay * w  # L2 penalty (lambda/2)|w|^2 on weights, not biases
+
+    def _output_delta(self, y_hat: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+        """(batch-mean loss, delta^L) for integer labels; cross-entropy takes a fast path."""
+        n = len(y_hat)
+        if self.loss == "cross_entropy":
+            rows = np.arange(n)
+            loss = float(-np.log(np.maximum(y_hat[rows, labels], 1e-12)).mean())
+            delta = y_hat  # reuse the buffer: y_hat is not needed after this
+            delta[rows, labels] -= 1
+            delta *= 1.0 / n
+            return loss, delta
+        y = one_hot(labels, N_OUT, y_hat.dtype)
+        fn = get_loss(self.loss)
+        return fn.value(y_hat, y), fn.delta(y_hat, y)
+
+    def gradients(self, x, y) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(dw list, db list): gradients of the batch-mean loss at x (n, 784) for targets y.
+
+        y: one-hot (n, 10) or integer labels (n,). Leaves the weights unchanged; for tests.
+        """
+        x = as_images(x, self.dtype)
+        y = np.asarray(y)
+        acts = self._forward(x)
+        if y.ndim == 2:
+            delta = get_loss(self.loss).delta(acts[-1], y.astype(self.dtype))
+        else:
+            delta = self._output_delta(acts[-1], check_labels(y, len(x)))[1]
+        self._backward(acts, delta)
+        return [d.copy() for d in self.dw], [d.copy() for d in self.db]
+
+    # ----- training ---------------------------------------------------------------------------
+    def train_step(self, x_batch: np.ndarray, labels_batch: np.ndarray) -> float:
+        """One gradient step on a batch x (n, 784) float in [0, 1], labels (n,); returns the loss."""
+        if self.read_only:
+            raise ConfigError("This network is a read-only snapshot; train a copy() instead.")
+        acts = self._forward(x_batch)
+        loss, delta = self._output_delta(acts[-1], labels_batch)
+        self._backward(acts, delta)
+        lr = scheduled_lr(self.lr, self.schedule, self.step_count, self.total_steps)
+        self.optimizer.step(self.params, self.grads, lr)
+        self.step_count += 1
+        return loss
+
+    def iter_batches(self, x, labels, augment: Callable | None = None) -> Iterator[tuple[int, int, float]]:
+        """Train one epoch, yielding (batch index, batches, loss) after every step.
+
+        x: (n, 784) uint8 0-255 (converted per batch, so the set stays small) or float in [0, 1].
+        augment: optional f(x_batch, rng) -> x_batch applied to each float batch.
+        Raises TrainingError when the loss stops being finite.
+        """
+        x = np.asarray(x)
+        if x.ndim == 3:
+            x = x.reshape(len(x), -1)
+        n = len(x)
+        if x.ndim != 2 or x.shape[1] != N_IN or n == 0:
+            raise DataError(f"Expected a non-empty set of 784-pixel images; got shape {x.shape}.")
+        labels = check_labels(labels, n)
+        bs = self.batch_size
+        batches = -(-n // bs)
+        order = self.rng.permutation(n)
+        scale = self.dtype.type(1 / 255)
+        for i in range(batches):
+            idx = order[i * bs:(i + 1) * bs]
+            xb = x[idx]  # gathering per batch beats shuffling a copy of the whole set
+            xb = np.multiply(xb, scale, dtype=self.dtype) if xb.dtype == np.uint8 else xb.astype(self.dtype, copy=False)
+            if augment is not None:
+                xb = augment(xb, self.rng)
+            loss = self.train_step(xb, labels[idx])
+            if not math.isfinite(loss):
+                raise TrainingError(
+                    f"The loss became {loss} at batch {i + 1} of epoch {self.epochs_trained + 1}: "
+                    f"training diverged. Lower the learning rate (now {self.lr:g}) and start again."
+                )
+            yield i, batches, loss
+        self.epochs_trained += 1
+
+    def partial_fit(self, x, labels, augment: Callable | None = None) -> "Network":
+        """Train one epoch over x (n, 784) with integer labels (n,)."""
+        for _ in self.iter_batches(x, labels, augment):
+            pass
+        return self
+
+    def fit(self, x, labels, epochs: int = 10, augment: Callable | None = None) -> "Network":
+        """Train `epochs` epochs; a cosine schedule decays over exactly these epochs."""
+        if not (isinstance(epochs, (int, np.integer)) and 1 <= epochs <= 10000):
+            raise ConfigError(f"Epochs must be a whole number from 1 to 10000 (got {epochs}).")
+        self.total_steps = self.step_count + epochs * -(-len(x) // self.batch_size)
+        for _ in range(epochs):
+            self.partial_fit(x, labels, augment)
+        return self
+
+
+def one_hot(labels, k: int = N_OUT, dtype=np.float32) -> np.ndarray:
+    """Integer labels (n,) to one-hot rows y (n, k)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    y = np.zeros((len(labels), k), dtype=dtype)
+    y[np.arange(len(labels)), labels] = 1
+    return y

@@ -1,0 +1,166 @@
+"""The network's API, shapes, hand-worked arithmetic, and that it actually learns."""
+
+import numpy as np
+import pytest
+
+from nn.errors import ConfigError, DataError, TrainingError
+from nn.network import Network, one_hot
+
+
+def test_hand_worked_forward_backward():
+    # One sample, one hidden ReLU neuron; only pixel 0 is on (x0 = 1).
+    # z1 = 1 * w[0,0] + b1 = 0.5 + 0.5 = 1.0 -> a1 = relu(1.0) = 1.0
+    # z2 = a1 * w2 + b2 = [1, 0, ..., 0] * 1.0 + 0 -> a2 = softmax: e/(e + 9) = 0.2319..., others 1/(e + 9)
+    # Cross-entropy with y = digit 0: delta2 = a2 - y; dw2 = a1 * delta2 = delta2; db2 = delta2
+    # delta1 = (delta2 . w2[0]) * relu'(z1) = delta2[0] * 1 * 1 = a2[0] - 1
+    net = Network((1,), "relu", dtype=np.float64)
+    net.w[0][...] = 0
+    net.w[0][0, 0] = 0.5
+    net.b[0][...] = 0.5
+    net.w[1][...] = 0
+    net.w[1][0, 0] = 1.0
+    net.b[1][...] = 0
+    x = np.zeros((1, 784))
+    x[0, 0] = 1.0
+    e = np.e
+    a2 = np.array([e] + [1.0] * 9) / (e + 9)
+    assert np.allclose(net.predict_proba(x)[0], a2)
+    dw, db = net.gradients(x, np.array([0]))
+    delta2 = a2 - np.eye(10)[0]
+    assert np.allclose(db[1], delta2)
+    assert np.allclose(dw[1][0], delta2)
+    assert np.isclose(db[0][0], a2[0] - 1)
+    assert np.isclose(dw[0][0, 0], a2[0] - 1)
+    assert np.allclose(dw[0][1:], 0)
+
+
+def test_shapes_and_single_image_inputs():
+    net = Network((16, 8))
+    assert net.sizes == (784, 16, 8, 10)
+    assert [w.shape for w in net.w] == [(784, 16), (16, 8), (8, 10)]
+    assert net.w[0].dtype == np.float32
+    img = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    p = net.predict_proba(img)
+    assert p.shape == (1, 10) and np.isclose(p.sum(), 1, atol=1e-5)
+    assert np.allclose(net.predict_proba(img.reshape(784)), p)
+    assert np.allclose(net.predict_proba(img.reshape(1, 28, 28)), p)
+    assert np.allclose(net.predict_proba(img.astype(np.float32) / 255), p, atol=1e-6)
+    acts = net.forward_activations(img)
+    assert [a.shape for a in acts] == [(1, 784), (1, 16), (1, 8), (1, 10)]
+    with pytest.raises(DataError, match="784 pixels"):
+        net.predict_proba(np.zeros((3, 5)))
+
+
+def test_initialisation_he_and_glorot():
+    relu = Network((512,), "relu", seed=0)
+    assert abs(relu.w[0].std() - np.sqrt(2 / 784)) < 0.003
+    tanh = Network((512,), "tanh", seed=0)
+    limit = np.sqrt(6 / (784 + 512))
+    assert tanh.w[0].max() <= limit and tanh.w[0].min() >= -limit
+    assert abs(tanh.w[0].std() - limit / np.sqrt(3)) < 0.003
+    assert np.array_equal(Network(seed=3).params, Network(seed=3).params)
+    assert not np.array_equal(Network(seed=3).params, Network(seed=4).params)
+
+
+def test_weights_are_views_of_the_flat_vector():
+    net = Network((4,))
+    net.params[...] = 0
+    assert all((w == 0).all() for w in net.w)
+    net.w[1][0, 0] = 7
+    assert 7 in net.params
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"lr": -0.1}, "Learning rate must be greater than 0"),
+    ({"lr": float("nan")}, "Learning rate"),
+    ({"layers": (0,)}, "1 to"),
+    ({"layers": "abc"}, "whole numbers"),
+    ({"activation": "swish"}, "relu, sigmoid, tanh"),
+    ({"loss": "hinge"}, "cross_entropy, mse"),
+    ({"optimizer": "lbfgs"}, "sgd, momentum, adam"),
+    ({"batch_size": 0}, "Batch size"),
+    ({"momentum": 1.5}, "Momentum"),
+    ({"activation": ("relu",), "layers": (3, 3)}, "one per layer"),
+])
+def test_bad_settings_are_refused_clearly(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        Network(**kwargs)
+
+
+def _blobs(n=600, seed=0):
+    """Ten easy classes: digit d lights up its own band of 40 pixels, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    x = rng.uniform(0, 0.3, (n, 784)).astype(np.float32)
+    for d in range(10):
+        x[labels == d, d * 40:(d + 1) * 40] += 0.7
+    return np.clip(x, 0, 1), labels
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_fit_learns_an_easy_problem(optimizer, activation):
+    x, labels = _blobs()
+    lr = {"sgd": 0.5, "momentum": 0.05, "adam": 0.003}[optimizer]
+    net = Network((32,), activation, optimizer=optimizer, lr=lr, batch_size=32)
+    before = net.score(x, labels)
+    net.fit(x, labels, epochs=5)
+    assert net.score(x, labels) > 0.95 > before
+    assert net.epochs_trained == 5
+
+
+def test_mse_and_cosine_and_weight_decay_learn_too():
+    x, labels = _blobs()
+    net = Network((32,), loss="mse", schedule="cosine", weight_decay=1e-4, lr=0.01, batch_size=32)
+    net.fit(x, labels, epochs=6)
+    assert net.score(x, labels) > 0.9
+    assert net.step_count == net.total_steps
+
+
+def test_uint8_input_trains_like_float():
+    x, labels = _blobs()
+    u8 = np.round(x * 255).astype(np.uint8)
+    a = Network((16,), seed=1).fit(u8, labels, epochs=1)
+    b = Network((16,), seed=1).fit(u8.astype(np.float32) / 255, labels, epochs=1)
+    assert np.allclose(a.params, b.params, atol=1e-5)
+
+
+def test_divergence_is_reported_with_a_hint():
+    x, labels = _blobs(200)
+    net = Network((16,), "relu", optimizer="sgd", lr=50)
+    net.w[0][...] = 1e37  # what a run that blew up looks like: z overflows to inf, the loss to nan
+    with pytest.raises(TrainingError, match="Lower the learning rate .now 50"):
+        with np.errstate(all="ignore"):
+            net.fit(x, labels, epochs=3)
+
+
+def test_snapshot_is_read_only_and_independent():
+    x, labels = _blobs(200)
+    net = Network((16,))
+    snap = net.snapshot()
+    assert snap.read_only and not snap.w[0].flags.writeable
+    with pytest.raises(ValueError):
+        snap.w[0][0, 0] = 1
+    net.partial_fit(x, labels)
+    assert not np.allclose(snap.params, net.params)
+    assert np.allclose(snap.predict_proba(x[:5]), snap.predict_proba(x[:5]))
+    copy = snap.copy()
+    assert not copy.read_only
+    copy.partial_fit(x, labels)
+    fresh = Network((16,))
+    fresh.load_snapshot(net.snapshot())
+    assert np.array_equal(fresh.params, net.params)
+
+
+def test_score_and_labels_checks():
+    x, labels = _blobs(50)
+    net = Network((8,))
+    assert 0 <= net.score(x, labels) <= 1
+    with pytest.raises(DataError):
+        net.score(x, labels[:-1])
+    with pytest.raises(DataError):
+        net.fit(x, labels + 10, epochs=1)
+
+
+def test_one_hot():
+    assert np.array_equal(one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
