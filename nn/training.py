@@ -42,7 +42,7 @@ class TrainingConfig:
     epochs: int = 10
     weight_decay: float = 0.0
     momentum: float = 0.9
-    schedule: str = "constant"
+    schedule: str = "cosine"
     augment: bool = False
     train_limit: int | None = None
     seed: int = 0
@@ -114,7 +114,7 @@ def parse_setting(name: str, text: str):
     text = text.strip()
     try:
         if name == "layers":
-            parts = [p for p in text.replace(" ", ",").replace("x", ",").split(",") if p]
+            parts = [p for p in text.replace(" ", ",").split(",") if p]
             if not parts:
                 raise ValueError
             return tuple(int(p) for p in parts)

@@ -1,0 +1,336 @@
+"""The command line: `python main.py train | evaluate | predict | download`.
+
+Every failure is a one-line message on stderr: exit code 2 for bad arguments or settings (as
+argparse does), 1 when the work itself failed (a broken file, a diverging run). No tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import queue
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError, NNError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = ROOT / "models" / "default.npz"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that also turns our ConfigError into its usage message and exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="main.py", description="Handwritten-digit recognizer: a NumPy neural network "
+                     "trained on MNIST. Without a command, opens the window.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a network on MNIST and report test accuracy",
+                       description="Train a network on MNIST CSV/IDX files and report test accuracy.")
+    t.add_argument("--train", metavar="CSV", help="training set (default MNIST/mnist_train.csv, else the bundled sample)")
+    t.add_argument("--test", metavar="CSV", help="test set (default MNIST/mnist_test.csv, else the bundled sample)")
+    t.add_argument("--layers", default="256,128", help="hidden layer sizes (default 256,128)")
+    t.add_argument("--activation", default="relu", help="relu, sigmoid or tanh; one, or one per layer (default relu)")
+    t.add_argument("--loss", default="cross-entropy", help="cross-entropy or mse (default cross-entropy)")
+    t.add_argument("--optimizer", default="adam", help="sgd, momentum or adam (default adam)")
+    t.add_argument("--lr", default="0.001", help="learning rate (default 0.001)")
+    t.add_argument("--momentum", default="0.9", help="momentum for the momentum optimiser (default 0.9)")
+    t.add_argument("--weight-decay", default="0", help="L2 weight decay (default 0)")
+    t.add_argument("--schedule", default="cosine", choices=("constant", "cosine"), help="learning-rate schedule (default cosine)")
+    t.add_argument("--batch-size", default="128", help="mini-batch size (default 128)")
+    t.add_argument("--epochs", default="10", help="epochs (default 10)")
+    t.add_argument("--limit", default="", help="use only the first N training digits")
+    t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling of training digits")
+    t.add_argument("--seed", default="0", help="random seed (default 0)")
+    t.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
+    t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+
+    e = sub.add_parser("evaluate", help="accuracy, loss and per-digit accuracy of a model",
+                       description="Evaluate a saved model on a test set.")
+    e.add_argument("--model", default=str(DEFAULT_MODEL), help="model file (default models/default.npz)")
+    e.add_argument("--test", metavar="CSV", help="test set (default MNIST/mnist_test.csv, else the bundled sample)")
+    e.add_argument("--json", action="store_true", help="end with one JSON line of results")
+
+    p = sub.add_parser("predict", help="classify image files of digits",
+                       description="Classify image files (PNG, JPEG, BMP, ...) of single digits.")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model file (default models/default.npz)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+
+    d = sub.add_parser("download", help="download MNIST into MNIST/ as CSV",
+                       description="Download the four MNIST IDX files, check their MD5 and write CSVs.")
+    try:
+        from .download import add_download_arguments
+        add_download_arguments(d)
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "download": cmd_download}
+    if args.command not in commands:
+        parser.print_help()
+        return 2
+    sub = parser._subparsers._group_actions[0].choices[args.command]
+    try:
+        return commands[args.command](args)
+    except ConfigError as exc:
+        sub.print_usage(sys.stderr)
+        print(f"main.py {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except NNError as exc:
+        print(f"main.py {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"main.py {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+
+
+# ----- data -------------------------------------------------------------------------------------
+def _paths(train: str | None, test: str | None):
+    """(train path, test path, note) from the options, MNIST/ or the bundled sample."""
+    from .data import default_paths
+
+    defaults = default_paths(ROOT)
+    note = defaults.note if defaults.is_sample and not (train and test) else ""
+    return train or defaults.train, test or defaults.test, note
+
+
+def _load(path, what: str):
+    from .data import load_mnist
+
+    if not Path(path).exists():
+        raise ConfigError(f"The {what} file {path} does not exist.")
+    return load_mnist(path)
+
+
+# ----- train ------------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from .training import (BatchDone, EpochDone, Trainer, TrainingConfig, TrainingFailed,
+                           TrainingFinished, TrainingStarted, TrainingStopped)
+
+    config = TrainingConfig.from_strings(
+        layers=args.layers, activation=args.activation, loss=args.loss, optimizer=args.optimizer,
+        lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, batch_size=args.batch_size,
+        epochs=args.epochs, train_limit=args.limit, seed=args.seed,
+    )
+    config = _replace(config, schedule=args.schedule, augment=args.augment)
+    if args.out and Path(args.out).is_dir():
+        raise ConfigError(f"--out {args.out} is a folder; give a file name such as models/mine.npz.")
+    train_path, test_path, note = _paths(args.train, args.test)
+    if note:
+        print(note, file=sys.stderr)
+    x_train, labels_train = _load(train_path, "training")
+    x_test, labels_test = _load(test_path, "test")
+    print(f"training on {min(len(x_train), config.train_limit or len(x_train)):,} digits from {train_path}, "
+          f"testing on {len(x_test):,} from {test_path}", file=sys.stderr)
+    print(f"network {'-'.join(map(str, (784, *config.layers, 10)))}, {config.activation}, {config.loss}, "
+          f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}, {config.epochs} epochs"
+          f"{', cosine' if config.schedule == 'cosine' else ''}{', augmented' if config.augment else ''}",
+          file=sys.stderr)
+
+    trainer = Trainer(config, x_train, labels_train, x_test, labels_test)
+    bar = _ProgressBar(sys.stderr)
+    start = time.perf_counter()
+    history, epoch_seconds, end = [], [], None
+    trainer.start()
+    interrupted = False
+    while end is None:
+        try:
+            event = trainer.events.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            bar.clear()
+            print("Stopping after this batch (Ctrl-C again to quit at once)...", file=sys.stderr)
+            trainer.stop()
+            continue
+        if isinstance(event, TrainingStarted):
+            pass
+        elif isinstance(event, BatchDone):
+            bar.show(event, config.epochs)
+        elif isinstance(event, EpochDone):
+            bar.clear()
+            epoch_seconds.append(event.seconds)
+            history.append(event)
+            print(f"epoch {event.epoch:>3}/{event.epochs}  loss {event.train_loss:.4f}  "
+                  f"test loss {event.val_loss:.4f}  test accuracy {100 * event.val_accuracy:.2f}%  "
+                  f"{event.seconds:.2f} s", file=sys.stderr)
+        elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
+            end = event
+    seconds = time.perf_counter() - start
+    bar.clear()
+    if isinstance(end, TrainingFailed):
+        print(f"main.py train: error: {end.message}", file=sys.stderr)
+        return 1
+    net = end.snapshot
+    test_loss, test_acc, _ = net.evaluate(x_test, labels_test)
+    result = {
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "epochs": len(history),
+        "seconds": round(seconds, 3),
+        "epoch_seconds": [round(s, 4) for s in epoch_seconds],
+        "stopped": isinstance(end, TrainingStopped),
+        "train": str(train_path),
+        "test": str(test_path),
+        "config": config.as_dict(),
+    }
+    if args.out:
+        from .model_io import save_model
+
+        meta = {
+            "training": config.as_dict(),
+            "train_data": str(train_path), "test_data": str(test_path),
+            "history": [{"epoch": h.epoch, "train_loss": h.train_loss, "test_loss": h.val_loss,
+                         "test_accuracy": h.val_accuracy, "seconds": h.seconds} for h in history],
+            "test_accuracy": test_acc, "test_loss": test_loss, "epochs": len(history),
+            "command": "python main.py train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "",
+        }
+        path = save_model(args.out, net, meta)
+        result["model"] = str(path)
+        print(f"saved {path}", file=sys.stderr)
+    verb = "stopped after" if isinstance(end, TrainingStopped) else "trained"
+    print(f"{verb} {len(history)} epochs in {seconds:.1f} s: test accuracy {100 * test_acc:.2f}%")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def _replace(config, **changes):
+    from dataclasses import replace
+
+    return replace(config, **changes)
+
+
+class _ProgressBar:
+    """One self-overwriting line on a terminal: epoch, batch bar, samples/s, ETA."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.width = 0
+
+    def show(self, e, epochs: int) -> None:
+        if not self.tty:
+            return
+        filled = int(24 * e.batch / e.of)
+        line = (f"epoch {e.epoch}/{epochs} [{'#' * filled}{'.' * (24 - filled)}] {e.batch}/{e.of}  "
+                f"loss {e.loss:.4f}  {e.samples_per_s:,.0f} samples/s  ETA {_clock(e.eta_s)}")
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def clear(self) -> None:
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(round(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+
+
+# ----- evaluate ---------------------------------------------------------------------------------
+def cmd_evaluate(args) -> int:
+    from .model_io import load_model
+
+    net, meta = load_model(args.model)
+    _, test_path, note = _paths(None, args.test)
+    if note and not args.test:
+        print(note, file=sys.stderr)
+    x, labels = _load(test_path, "test")
+    loss, acc, preds = net.evaluate(x, labels)
+    labels = labels.astype(np.int64)
+    per_digit = [float((preds[labels == d] == d).mean()) if (labels == d).any() else None for d in range(10)]
+    print(f"model {args.model}: {'-'.join(map(str, net.sizes))} {net.activations[0] if net.activations else ''}")
+    print(f"test set {test_path}: {len(x):,} digits")
+    print(f"accuracy {100 * acc:.2f}%   loss {loss:.4f}")
+    print("per digit: " + "  ".join(f"{d}: {100 * a:.1f}%" if a is not None else f"{d}: -" for d, a in enumerate(per_digit)))
+    if args.json:
+        print(json.dumps({"accuracy": acc, "loss": loss, "n": int(len(x)), "per_digit": per_digit,
+                          "model": str(args.model), "test": str(test_path)}))
+    return 0
+
+
+# ----- predict ----------------------------------------------------------------------------------
+def cmd_predict(args) -> int:
+    from .model_io import load_model
+    from .preprocess import preprocess_digit
+
+    net, _ = load_model(args.model)
+    failed = 0
+    chunk = 256  # preprocess a few hundred files, then one forward pass for them all
+    for start in range(0, len(args.images), chunk):
+        names = args.images[start:start + chunk]
+        xs, ok, errors = [], [], {}
+        for name in names:
+            try:
+                x = preprocess_digit(_open_image(name))
+                if x.empty:
+                    raise NNError(x.message or "the image is empty")
+                xs.append(x.x)
+                ok.append(name)
+            except (NNError, OSError) as exc:
+                errors[name] = str(exc) if isinstance(exc, NNError) else f"cannot read: {exc.strerror or exc}"
+        probs = dict(zip(ok, net.predict_proba(np.stack(xs)) if xs else []))
+        for name in names:
+            if name in errors:
+                failed += 1
+                if args.json:
+                    print(json.dumps({"file": name, "error": errors[name]}))
+                else:
+                    print(f"{name}: error: {errors[name]}")
+                continue
+            p = probs[name].astype(np.float64)
+            p /= p.sum()
+            digit = int(p.argmax())
+            if args.json:
+                print(json.dumps({"file": name, "digit": digit, "probabilities": [round(float(v), 6) for v in p]}))
+            else:
+                print(f"{name}: {digit} ({100 * p[digit]:.1f}%)")
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def _open_image(name: str):
+    """A Pillow image, fully read; unreadable or non-image files raise NNError."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(name) as im:
+            im.load()
+            return im.copy()
+    except FileNotFoundError:
+        raise NNError("no such file") from None
+    except IsADirectoryError:
+        raise NNError("is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise NNError("not an image file Pillow can read") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged image data
+        raise NNError(f"damaged image ({exc})") from None
+    except Image.DecompressionBombError:
+        raise NNError("image is too large") from None
+
+
+# ----- download ---------------------------------------------------------------------------------
+def cmd_download(args) -> int:
+    from .download import run_download
+
+    return run_download(args)

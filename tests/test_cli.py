@@ -1,0 +1,113 @@
+"""The command line as a user runs it: exit codes, JSON lines, messages without tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from nn.data import save_csv
+from nn.model_io import save_model
+from nn.network import Network
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "mnist"
+
+
+def run(*args, timeout=120):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _tiny_csvs(tmp_path, n=400):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.integers(0, 40, (n, 784)).astype(np.uint8)
+    for d in range(10):
+        x[labels == d, d * 40:(d + 1) * 40] = 255
+    train = save_csv(tmp_path / "train.csv", x, labels)
+    test = save_csv(tmp_path / "test.csv.gz", x[:100], labels[:100])
+    return train, test
+
+
+def test_train_json_and_saved_model_then_evaluate(tmp_path):
+    train, test = _tiny_csvs(tmp_path)
+    out = tmp_path / "m.npz"
+    r = run("train", "--train", train, "--test", test, "--layers", "32", "--epochs", "3",
+            "--batch-size", "32", "--lr", "0.003", "--out", out, "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["epochs"] == 3 and len(result["epoch_seconds"]) == 3
+    assert result["test_accuracy"] > 0.9 and result["seconds"] > 0
+    assert "epoch   3/3" in r.stderr
+    r = run("evaluate", "--model", out, "--test", test, "--json")
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout.strip().splitlines()[-1])
+    assert ev["n"] == 100 and abs(ev["accuracy"] - result["test_accuracy"]) < 1e-9
+    assert "per digit" in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "-0.1"], "Learning rate must be greater than 0"),
+    (["train", "--layers", "12,x"], "Hidden layers"),
+    (["train", "--epochs", "0"], "Epochs"),
+    (["train", "--activation", "swish"], "relu, sigmoid, tanh"),
+    (["train", "--train", "no/such.csv"], "does not exist"),
+    (["train", "--bogus"], "unrecognized arguments"),
+    (["evaluate", "--model", "no/such.npz"], "does not exist"),
+    (["predict"], "required"),
+])
+def test_bad_arguments_get_a_message_not_a_traceback(args, message):
+    r = run(*args)
+    assert r.returncode in (1, 2), r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_train_file_is_reported_with_its_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label," + ",".join(f"p{i}" for i in range(784)) + "\n" + "3," + ",".join(["0"] * 783) + "\n")
+    r = run("train", "--train", bad, "--test", bad, "--epochs", "1")
+    assert r.returncode == 1 and "line 2" in r.stderr and "Traceback" not in r.stderr
+
+
+def _digit_png(path, mode="L", invert=False):
+    im = Image.new("L", (120, 160), 0)
+    ImageDraw.Draw(im).line([(60, 20), (60, 140)], fill=255, width=14)  # a "1"
+    if invert:
+        im = Image.eval(im, lambda v: 255 - v)
+    im.convert(mode).save(path)
+    return path
+
+
+def test_predict_json_lines_and_a_broken_file(tmp_path):
+    model = save_model(tmp_path / "m.npz", Network((8,)))
+    good = _digit_png(tmp_path / "one.png")
+    rgb = _digit_png(tmp_path / "one_rgb.png", "RGB", invert=True)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    r = run("predict", "--model", model, "--json", good, broken, rgb, blank, tmp_path / "missing.png")
+    assert r.returncode == 1
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    assert [l["file"] for l in lines] == [str(good), str(broken), str(rgb), str(blank), str(tmp_path / "missing.png")]
+    for l in (lines[0], lines[2]):
+        assert 0 <= l["digit"] <= 9 and len(l["probabilities"]) == 10
+        assert abs(sum(l["probabilities"]) - 1) < 1e-4
+    assert lines[0]["digit"] == lines[2]["digit"]  # polarity does not matter
+    assert "error" in lines[1] and "error" in lines[3] and "error" in lines[4]
+    assert "empty" in lines[3]["error"]
+    r = run("predict", "--model", model, good)
+    assert r.returncode == 0 and r.stdout.startswith(f"{good}: ")
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "default.npz").exists(), reason="models/default.npz not built yet")
+def test_shipped_model_reads_a_drawn_one():
+    r = run("predict", "--json", _digit_png(Path(ROOT / ".pytest_one.png")))
+    (ROOT / ".pytest_one.png").unlink()
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["digit"] == 1
