@@ -1,0 +1,179 @@
+"""`python main.py download`: fetch the original MNIST IDX files and write MNIST/mnist_{train,test}.csv.
+
+Standard library only (urllib). Each file is tried on every mirror in turn until one gives the whole
+file with the right MD5; only when all four are in hand are the CSV files written, atomically, so a
+failed or interrupted download leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from .data import load_mnist, save_csv
+from .errors import DataError
+
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+SPLITS = (("train", "train-images-idx3-ubyte.gz"), ("test", "t10k-images-idx3-ubyte.gz"))
+TIMEOUT_S = 30.0
+_BLOCK = 1 << 16
+
+Progress = Callable[[str, int, "int | None"], None]  # (file name, bytes received, total bytes or None)
+
+
+def download_mnist(dest_dir="MNIST", mirrors=MIRRORS, progress: Progress | None = None,
+                   md5: dict[str, str] | None = None, timeout: float = TIMEOUT_S,
+                   log: Callable[[str], None] | None = None) -> tuple[Path, Path]:
+    """Download the IDX files in `md5` (name -> hex digest) and write (train_csv, test_csv) in `dest_dir`.
+
+    `mirrors` are base URLs tried in order for each file; `progress(name, received, total)` is called
+    as bytes arrive; `log(message)` hears about each mirror that failed. Raises DataError when a file
+    cannot be had from any mirror (nothing is written then) and OSError when the CSVs cannot be saved.
+    """
+    md5 = MNIST_MD5 if md5 is None else md5
+    mirrors = [m if m.endswith("/") else m + "/" for m in mirrors]
+    if not mirrors:
+        raise DataError("No mirrors to download MNIST from; pass --mirror URL.")
+    with tempfile.TemporaryDirectory(prefix="mnist-download-") as tmp:
+        for name, digest in md5.items():
+            Path(tmp, name).write_bytes(_fetch(name, digest, mirrors, progress, timeout, log))
+        dest = Path(dest_dir)
+        dest.mkdir(parents=True, exist_ok=True)
+        written = []
+        for split, images in SPLITS:
+            x, labels = load_mnist(Path(tmp, images), cache=False)
+            written.append(save_csv(dest / f"mnist_{split}.csv", x, labels))
+    return written[0], written[1]
+
+
+def _fetch(name: str, digest: str, mirrors, progress, timeout: float, log) -> bytes:
+    """The bytes of `name` from the first mirror that gives all of them with MD5 `digest`."""
+    failures = []
+    for base in mirrors:
+        url = base + name
+        try:
+            data = _get(url, name, progress, timeout)
+            got = hashlib.md5(data).hexdigest()
+            if got != digest:
+                raise DataError(f"MD5 {got} does not match the expected {digest}")
+            return data
+        except (OSError, DataError, http.client.HTTPException, ValueError) as exc:
+            reason = _reason(exc)
+            failures.append(f"{base}: {reason}")
+            if log:
+                log(f"{url}: {reason}; trying the next mirror." if base != mirrors[-1] else f"{url}: {reason}.")
+    raise DataError(f"Could not download {name} from any mirror ({'; '.join(failures)}). "
+                    "Check the internet connection, or pass --mirror URL.")
+
+
+def _get(url: str, name: str, progress, timeout: float) -> bytes:
+    """All the bytes at `url`; raises DataError when fewer arrive than the server announced."""
+    request = urllib.request.Request(url, headers={"User-Agent": "digit-recognizer"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        total = response.headers.get("Content-Length")
+        total = int(total) if total and total.isdigit() else None
+        chunks, received = [], 0
+        if progress:
+            progress(name, 0, total)
+        while block := response.read(_BLOCK):
+            chunks.append(block)
+            received += len(block)
+            if progress:
+                progress(name, received, total)
+    if total is not None and received != total:
+        raise DataError(f"truncated: {received:,} of {total:,} bytes")
+    return b"".join(chunks)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        return str(getattr(exc.reason, "strerror", None) or exc.reason)
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"truncated: {len(exc.partial):,} bytes then the connection closed"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_download_arguments(parser) -> None:
+    """Add `download`'s options to an argparse (sub)parser: --dest, --mirror (repeatable), --timeout."""
+    parser.add_argument("--dest", default="MNIST", metavar="DIR",
+                        help="folder for mnist_train.csv and mnist_test.csv (default: MNIST)")
+    parser.add_argument("--mirror", action="append", metavar="URL",
+                        help="base URL holding the four MNIST .gz files; repeat to try several "
+                             "(default: " + ", ".join(MIRRORS) + ")")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT_S, metavar="SECONDS",
+                        help=f"network timeout per request (default: {TIMEOUT_S:g})")
+
+
+def run_download(args) -> int:
+    """Run `download` with parsed `args`; 0 when both CSV files are written, 1 (message on stderr) if not."""
+    bar = _ProgressBar(sys.stderr)
+    try:
+        train, test = download_mnist(args.dest, mirrors=args.mirror or MIRRORS, progress=bar,
+                                     timeout=getattr(args, "timeout", TIMEOUT_S), log=bar.note)
+    except (DataError, OSError) as exc:
+        bar.note(f"Download failed: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        bar.note("Download interrupted; nothing was written.")
+        return 1
+    bar.note("")  # end a bar left open by a server that gave no length
+    print(f"Saved {train} and {test}.")
+    return 0
+
+
+class _ProgressBar:
+    """Draws `name [#####.....]  45%  4.5/9.9 MB` on one line of a terminal stream, ~10 times a second."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width = stream, width
+        self.last, self.drawn = 0.0, False
+
+    def __call__(self, name: str, received: int, total: int | None) -> None:
+        now = time.monotonic()
+        done = total is not None and received >= total
+        if not done and now - self.last < 0.1 and received:
+            return
+        self.last = now
+        if total:
+            filled = int(self.width * min(received / total, 1.0))
+            bar = "#" * filled + "." * (self.width - filled)
+            text = f"{name:28} [{bar}] {100 * received / total:5.1f}%  {received / 1e6:.1f}/{total / 1e6:.1f} MB"
+        else:
+            text = f"{name:28} {received / 1e6:.1f} MB"
+        self.stream.write("\r" + text + ("\n" if done else ""))
+        self.drawn = not done
+        self.stream.flush()
+
+    def note(self, message: str) -> None:
+        """Print `message` on its own line (an empty message only ends an unfinished bar)."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.drawn = False
+        if message:
+            self.stream.write(message + "\n")
+        self.stream.flush()
