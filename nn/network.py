@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .activations import get_activation, softmax
+from .data import one_hot
 from .errors import ConfigError, DataError, TrainingError
 from .losses import canonical_loss_name, get_loss
 from .optimizers import OPTIMIZERS, make_optimizer, scheduled_lr
@@ -202,7 +203,7 @@ class Network:
         """
         snap = object.__new__(Network)
         snap.__dict__.update({k: v for k, v in self.__dict__.items()
-                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng")})
+                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs")})
         snap.params = self.params.copy()
         snap.params.flags.writeable = False
         snap.grads = np.zeros(0, dtype=self.dtype)
@@ -228,13 +229,17 @@ class Network:
         self.params[...] = snap.params
 
     # ----- forward ----------------------------------------------------------------------------
-    def _forward(self, x: np.ndarray) -> list[np.ndarray]:
-        """[a^0 = x, a^1, ..., a^L] for x (n, 784) of self.dtype; a^L (n, 10) is the softmax output."""
+    def _forward(self, x: np.ndarray, out: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """[a^0 = x, a^1, ..., a^L] for x (n, 784) of self.dtype; a^L (n, 10) is the softmax output.
+
+        out: optional preallocated (n, width) arrays, one per layer, that receive z and then a
+        (training reuses them every step instead of allocating).
+        """
         a = x
         acts = [a]
         last = len(self.w) - 1
         for l, (w, b) in enumerate(zip(self.w, self.b)):
-            z = a @ w  # z^{l+1} = a^l w^{l+1} + b^{l+1} in README indices
+            z = np.matmul(a, w, out=None if out is None else out[l])  # z^{l+1} = a^l w^{l+1} + b^{l+1} (README indices)
             z += b
             if l < last:
                 name = self.activations[l]
@@ -245,7 +250,9 @@ class Network:
                 else:
                     a = get_activation(name).forward(z)
             else:
-                a = softmax(z)
+                z -= z.max(axis=1, keepdims=True)  # softmax, in place (see activations.softmax)
+                a = np.exp(z, out=z)
+                a /= a.sum(axis=1, keepdims=True)
             acts.append(a)
         return acts
 
@@ -283,7 +290,7 @@ class Network:
         return total / max(n, 1), float((preds == labels).mean()) if n else 0.0, preds
 
     # ----- backward ---------------------------------------------------------------------------
-    def _backward(self, acts: list[np.ndarray], delta: np.ndarray) -> None:
+    def _backward(self, acts: list[np.ndarray], delta: np.ndarray, out: list[np.ndarray] | None = None) -> None:
         """Fill dw, db from the output error delta^L = dL/dz^L (n, 10), layer by layer downwards.
 
         dL/dw^l = (a^{l-1})^T delta^l, dL/db^l = sum over the batch of delta^l,
@@ -294,7 +301,7 @@ class Network:
             np.sum(delta, axis=0, out=self.db[l])
             if l == 0:
                 break  # the input needs no delta
-            da = delta @ self.w[l].T
+            da = np.matmul(delta, self.w[l].T, out=None if out is None else out[l - 1])
             a = acts[l]
             name = self.activations[l - 1]
             if name == "relu":
@@ -340,13 +347,24 @@ class Network:
         """One gradient step on a batch x (n, 784) float in [0, 1], labels (n,); returns the loss."""
         if self.read_only:
             raise ConfigError("This network is a read-only snapshot; train a copy() instead.")
-        acts = self._forward(x_batch)
+        z_bufs, da_bufs = self._buffers(len(x_batch))
+        acts = self._forward(x_batch, z_bufs)
         loss, delta = self._output_delta(acts[-1], labels_batch)
-        self._backward(acts, delta)
+        self._backward(acts, delta, da_bufs)
         lr = scheduled_lr(self.lr, self.schedule, self.step_count, self.total_steps)
         self.optimizer.step(self.params, self.grads, lr)
         self.step_count += 1
         return loss
+
+    def _buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Reusable per-layer arrays for a batch of n: z/a of every layer, da of every hidden layer."""
+        cache = self.__dict__.setdefault("_bufs", {})
+        if n not in cache:
+            if len(cache) > 2:  # full batches and the last, shorter one; anything else is rare
+                cache.clear()
+            cache[n] = ([np.empty((n, o), self.dtype) for o in self.sizes[1:]],
+                        [np.empty((n, h), self.dtype) for h in self.sizes[1:-1]])
+        return cache[n]
 
     def iter_batches(self, x, labels, augment: Callable | None = None) -> Iterator[tuple[int, int, float]]:
         """Train one epoch, yielding (batch index, batches, loss) after every step.
@@ -396,10 +414,3 @@ class Network:
             self.partial_fit(x, labels, augment)
         return self
 
-
-def one_hot(labels, k: int = N_OUT, dtype=np.float32) -> np.ndarray:
-    """Integer labels (n,) to one-hot rows y (n, k)."""
-    labels = np.asarray(labels, dtype=np.int64)
-    y = np.zeros((len(labels), k), dtype=dtype)
-    y[np.arange(len(labels)), labels] = 1
-    return y
