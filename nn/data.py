@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomically
 from .errors import ConfigError, DataError
 
 N_PIXELS = 784
@@ -169,24 +170,8 @@ def save_csv(path, x, labels, compresslevel: int = 9) -> Path:
         if out is not raw:
             out.close()
 
-    _write_atomically(path, write)
+    write_atomically(path, write)
     return path
-
-
-def _write_atomically(path: Path, write) -> None:
-    """Call write(file) on a new temporary file beside `path`, then move it over `path`.
-
-    Readers see the old file or the new one, never half of one. open(..., "xb") rather than mkstemp,
-    so the file gets the usual permissions (umask) instead of owner-only ones.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
 
 
 # ----------------------------------------------------------------------------------------------
@@ -634,7 +619,7 @@ def _cache_write(key, x, labels) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for suffix, arr in ((".labels.npy", labels), (".x.npy", x)):
-            _write_atomically(folder / f"{stem}{suffix}", lambda f, arr=arr: np.save(f, arr, allow_pickle=False))
+            write_atomically(folder / f"{stem}{suffix}", lambda f, arr=arr: np.save(f, arr, allow_pickle=False))
         prefix = stem.split("-")[0] + "-"
         for old in folder.glob(prefix + "*.npy"):
             if not old.name.startswith(stem + "."):

@@ -16,8 +16,6 @@ Layout (format "digit-recognizer-model", version 1), every entry a plain NumPy a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS
+from .atomic import write_atomically
 from .errors import ModelFileError, NNError
 from .losses import LOSSES
 from .network import N_IN, N_OUT, Network
@@ -68,25 +67,11 @@ def save_model(path, network: Network, metadata: dict | None = None, include_opt
         arrays["opt_name"] = np.array(opt.name)
         for key, value in opt.state().items():
             arrays[f"opt_{key}"] = value
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp_name = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, lambda f: np.savez(f, **arrays))
     except OSError as exc:
         raise ModelFileError(f"Cannot save {path}: {exc.strerror or exc}.") from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
     return path
 
 

@@ -133,3 +133,12 @@ def test_save_into_missing_folder_creates_it_and_unwritable_is_clear(tmp_path):
     assert path.exists()
     with pytest.raises(ModelFileError, match="Cannot save"):
         save_model(tmp_path / "new" / "m.npz" / "inside.npz", Network((3,)))
+
+
+def test_saved_file_has_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_model(tmp_path / "perm.npz", Network((3,)))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
