@@ -1,0 +1,260 @@
+"""Drawing the window's panels for App: the static background, the status chip, the model box,
+the verdict, the data lines, the tab content and the help overlay. Read-only: these functions
+look at the app's state and widgets and change nothing but pixels."""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pygame
+
+from ui import theme
+
+SHORTCUTS = [
+    ("Space", "train / pause / resume"),
+    ("Esc", "stop training (or close this help)"),
+    ("C or Delete", "clear the pad"),
+    ("Ctrl+Z", "undo the last stroke"),
+    ("Ctrl+S", "save the model (.npz)"),
+    ("Ctrl+O", "open a model (.npz)"),
+    ("F1 or ?", "show / hide this help"),
+    ("Ctrl+Q", "quit (unsaved training is saved to models/)"),
+    ("Mouse", "left draws, right erases, wheel sizes the brush"),
+    ("Tab / Enter", "leave / confirm a settings field"),
+]
+
+
+def short_path(path: str, root: Path) -> str:
+    """A path relative to the project folder when it is inside it (what people recognise)."""
+    if not path:
+        return ""
+    for p, r in ((Path(path).absolute(), root.absolute()), (Path(path).resolve(), root.resolve())):
+        try:
+            return str(p.relative_to(r))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def fmt_duration(s: float) -> str:
+    """Seconds as m:ss or h:mm:ss ("–" when unknown)."""
+    if not math.isfinite(s) or s < 0:
+        return "–"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def arch(net) -> str:
+    """A network's shape in one line, e.g. "784-256-128-10 · relu"."""
+    acts = set(net.activations)
+    act = next(iter(acts)) if len(acts) == 1 else "/".join(net.activations)
+    return f"{'-'.join(map(str, net.sizes))} · {act}"
+
+
+def render_static(app) -> pygame.Surface:
+    """What never changes between layouts: background, panels, titles, field labels."""
+    L = app.layout
+    surf = pygame.Surface(L["size"])
+    surf.fill(theme.BG)
+    w = surf.get_width()
+    r = pygame.Rect(0, 0, w, theme.TOP_BAR_H)
+    pygame.draw.rect(surf, theme.PANEL, r)
+    pygame.draw.line(surf, theme.PANEL_BORDER, r.bottomleft, r.bottomright)
+    x = theme.blit_text(surf, theme.TITLE, (theme.MARGIN, r.centery), theme.TITLE_SIZE, theme.TEXT,
+                        bold=True, anchor="midleft").right
+    theme.blit_text(surf, "a NumPy neural network that reads handwritten digits", (x + 14, r.centery + 1),
+                    theme.SMALL, theme.TEXT_DIM, anchor="midleft")
+    theme.panel(surf, L["col1"], "DRAW")
+    theme.panel(surf, L["col2"], "PREDICTION")
+    theme.panel(surf, L["col3"], "TRAINING")
+    m = L["model"]
+    pygame.draw.line(surf, theme.PANEL_BORDER, (m.x + 10, m.y), (m.right - 10, m.y))
+    theme.blit_text(surf, "MODEL", (m.x + 12, m.y + 8), theme.SMALL, theme.TEXT_DIM, bold=True)
+    theme.blit_text(surf, "WHAT THE NETWORK SEES", L["seen_title"].topleft, theme.SMALL, theme.TEXT_DIM,
+                    bold=True)
+    for lab in app.form_labels:
+        lab.draw(surf)
+    return surf.convert() if pygame.display.get_surface() is not None else surf
+
+def draw(app) -> None:
+    surf = app.surface
+    if app._static is None or app._static.get_size() != surf.get_size():
+        app._static = render_static(app)
+    surf.blit(app._static, (0, 0))
+    draw_top_bar(app, surf)
+    app.canvas.draw(surf)
+    for w in (app.b_clear, app.b_undo, app.b_brush_minus, app.l_brush, app.b_brush_plus,
+              app.t_preprocess):
+        w.draw(surf)
+    draw_model_box(app, surf)
+    draw_verdict(app, surf)
+    app.bars.draw(surf)
+    app.seen.draw(surf)
+    for w in (*app.text_fields, app.c_activation, app.c_optimizer, app.t_augment, app.b_train,
+              app.b_pause, app.b_stop, app.b_data, app.b_help, app.progress, app.tabs):
+        w.draw(surf)
+    draw_form_message(app, surf)
+    draw_data_line(app, surf)
+    draw_tab(app, surf)
+    app.status.draw(surf)
+    if app.state.show_help:
+        draw_help(app, surf)
+
+def draw_top_bar(app, surf) -> None:
+    """The parts of the top bar that change: the status chip."""
+    w = surf.get_width()
+    r = pygame.Rect(0, 0, w, theme.TOP_BAR_H)
+    st = app.state.progress.status
+    chip = {"idle": ("IDLE", theme.TEXT_FAINT), "running": ("TRAINING", theme.GOOD),
+            "paused": ("PAUSED", theme.WARN), "stopping": ("STOPPING", theme.WARN)}[st]
+    if app.state.data.loading:
+        chip = ("LOADING DATA", theme.ACCENT)
+    label = theme.text(chip[0], theme.SMALL, theme.BG, bold=True)
+    cr = label.get_rect().inflate(18, 8)
+    cr.midright = (w - theme.MARGIN, r.centery)
+    pygame.draw.rect(surf, chip[1], cr, border_radius=cr.h // 2)
+    surf.blit(label, label.get_rect(center=cr.center))
+    theme.blit_text(surf, "F1 help", (cr.x - 14, r.centery), theme.SMALL, theme.TEXT_FAINT, anchor="midright")
+
+def draw_model_box(app, surf) -> None:
+    r = app.layout["model"]
+    s = app.state
+    net = s.model
+    if s.model_unsaved:
+        theme.blit_text(surf, "● not saved", (r.right - 12, r.y + 8), theme.SMALL, theme.WARN,
+                        anchor="topright")
+    lines: list[tuple[str, tuple]] = []
+    if net is None:
+        lines.append(("No model", theme.TEXT_DIM))
+    else:
+        lines.append((arch(net) + f" · {getattr(net, 'optimizer_name', '')}", theme.TEXT))
+        src = s.model_source
+        if s.progress.status in ("running", "paused", "stopping"):
+            src = "newest weights of the training run"
+        lines.append((src, theme.TEXT_DIM))
+        bits = []
+        if s.test_accuracy is not None:
+            bits.append(f"test accuracy {s.test_accuracy:.2f} %")
+        ep = getattr(net, "epochs_trained", 0)
+        if ep:
+            bits.append(f"{ep} epoch{'s' if ep != 1 else ''} trained")
+        if bits:
+            lines.append((" · ".join(bits), theme.TEXT_DIM))
+    y = r.y + 28
+    for text, colour in lines:
+        if y + 16 > app.b_new.rect.y - 4:
+            break
+        theme.blit_text(surf, theme.fit_text(text, r.w - 24, theme.NORMAL), (r.x + 12, y), theme.NORMAL, colour)
+        y += 20
+    for b in (app.b_new, app.b_load, app.b_save):
+        b.draw(surf)
+
+def draw_verdict(app, surf) -> None:
+    r = app.layout["verdict"]
+    pred = app.state.prediction
+    if app.state.model is None:
+        theme.blit_text(surf, "No model loaded", r.center, theme.LARGE, theme.TEXT_DIM, anchor="center")
+        return
+    if pred.empty or pred.probs is None:
+        theme.blit_text(surf, "Draw a digit", (r.centerx, r.centery - 12), theme.LARGE, theme.TEXT,
+                        anchor="center")
+        sub = ("The pad is empty: draw 0–9 on the left" if app.canvas.empty else
+               pred.message or "Too little ink to read")
+        theme.blit_text(surf, theme.fit_text(sub, r.w, theme.SMALL), (r.centerx, r.centery + 14),
+                        theme.SMALL, theme.TEXT_DIM, anchor="center")
+        return
+    conf = pred.confidence
+    colour = theme.GOOD if conf >= 0.9 else theme.WARN if conf >= 0.6 else theme.ERROR
+    box = pygame.Rect(r.x, r.y, 92, r.h)
+    pygame.draw.rect(surf, theme.INPUT_BG, box, border_radius=theme.RADIUS + 2)
+    theme.blit_text(surf, str(pred.digit), (box.centerx, box.centery + 2), theme.HUGE, theme.TEXT,
+                    bold=True, anchor="center")
+    x = box.right + 14
+    theme.blit_text(surf, f"{100 * conf:.1f} %", (x, r.y + 10), theme.TITLE_SIZE + 5, colour, bold=True)
+    word = "sure" if conf >= 0.9 else "fairly sure" if conf >= 0.6 else "unsure"
+    theme.blit_text(surf, f"{word} it is a {pred.digit}", (x, r.y + 44), theme.NORMAL, theme.TEXT_DIM)
+    live = app.state.progress.status in ("running", "paused")
+    if live:
+        note, colour = "newest training weights", theme.ACCENT
+    elif app.state.model_source.startswith("fresh"):
+        note, colour = "untrained: a guess", theme.WARN
+    elif not app.state.preprocess:
+        note, colour = "no preprocessing", theme.WARN
+    else:
+        note = ""
+    if note:
+        theme.blit_text(surf, note, (x, r.y + 64), theme.SMALL, colour)
+
+def draw_form_message(app, surf) -> None:
+    r = app.layout["form_msg"]
+    bad = next((f for f in app.text_fields if f.error), None)
+    if bad is not None:
+        text, colour = bad.error, theme.ERROR
+    elif any(f.focused for f in app.text_fields):
+        text, colour = "Enter or Tab confirms, Esc undoes the edit.", theme.TEXT_FAINT
+    else:
+        text, colour = "Settings apply at Train; a model of another shape starts afresh.", theme.TEXT_FAINT
+    theme.blit_text(surf, theme.fit_text(text, r.w, theme.SMALL), r.midleft, theme.SMALL, colour,
+                    anchor="midleft")
+
+def draw_data_line(app, surf) -> None:
+    """Which data is loaded: the training and test files with their counts, and a warning
+    when it is the small bundled sample."""
+    r = app.layout["data"]
+    d = app.state.data
+    lines: list[tuple[str, tuple]] = []
+    if d.loading:
+        lines.append(("Data: loading…", theme.ACCENT))
+    elif d.error and not d.n_train:
+        lines.append((f"Data: none loaded ({d.error})", theme.ERROR))
+    if not d.loading and (d.n_train or d.n_test):
+        train = os.path.basename(d.train_path) or "none"
+        lines.append((f"Training data: {train} · {d.n_train:,} digits + {d.n_val:,} for validation", theme.TEXT))
+        lines.append((f"Test data: {os.path.basename(d.test_path) or 'none'} · {d.n_test:,} digits", theme.TEXT))
+        if d.is_sample:
+            lines.append(("Bundled sample only: `python main.py download` gets full MNIST.",
+                          theme.WARN))
+        else:
+            folder = os.path.dirname(short_path(d.train_path or d.test_path, app.root))
+            lines.append((f"Folder: {folder or '.'}", theme.TEXT_DIM))
+    for i, (line, colour) in enumerate(lines[:3]):
+        theme.blit_text(surf, theme.fit_text(line, r.w, theme.SMALL), (r.x, r.y + 17 * i), theme.SMALL, colour)
+
+def draw_tab(app, surf) -> None:
+    tab = app.tabs.value
+    content = app.layout["tab"]
+    if tab == "Training curves":
+        app.loss_plot.draw(surf)
+        app.acc_plot.draw(surf)
+    elif tab == "Weights":
+        app.weights.draw(surf)
+    elif tab == "Activations":
+        app.activations.draw(surf)
+    elif tab == "Confusion":
+        app.confusion.draw(surf)
+    elif tab == "Mistakes":
+        if app.state.data.x_test is None:
+            theme.blit_text(surf, "Load a test set to see the digits the model gets wrong", content.center,
+                            theme.NORMAL, theme.TEXT_FAINT, anchor="center")
+        else:
+            app.gallery.draw(surf)
+
+def draw_help(app, surf) -> None:
+    shade = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+    shade.fill((0, 0, 0, 150))
+    surf.blit(shade, (0, 0))
+    r = app._help_rect
+    pygame.draw.rect(surf, theme.PANEL, r, border_radius=10)
+    pygame.draw.rect(surf, theme.ACCENT_DARK, r, 2, border_radius=10)
+    theme.blit_text(surf, "Keyboard and mouse", (r.x + 24, r.y + 18), theme.TITLE_SIZE, theme.TEXT, bold=True)
+    y = r.y + 60
+    for key, what in SHORTCUTS:
+        kr = theme.text(key, theme.NORMAL, theme.TEXT, bold=True).get_rect(topleft=(r.x + 30, y))
+        pygame.draw.rect(surf, theme.BUTTON, kr.inflate(12, 6), border_radius=4)
+        theme.blit_text(surf, key, kr.topleft, theme.NORMAL, theme.TEXT, bold=True)
+        theme.blit_text(surf, what, (r.x + 190, y), theme.NORMAL, theme.TEXT_DIM)
+        y += 30
+    app.b_help_close.draw(surf)

@@ -1,0 +1,112 @@
+"""AppState: what the window shows, in one place. Main thread only (the trainer reports through
+its event queue; the app copies what it needs into here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SMOOTHING = 0.15  # weight of the newest batch loss in the smoothed training-loss curve
+
+
+@dataclass
+class DataInfo:
+    """The loaded data: arrays and where they came from."""
+    train_path: str = ""
+    test_path: str = ""
+    is_sample: bool = False
+    note: str = ""
+    x_train: np.ndarray | None = None      # (n, 784) uint8, the digits the trainer uses
+    labels_train: np.ndarray | None = None
+    x_val: np.ndarray | None = None        # held out from the training file, scored every epoch
+    labels_val: np.ndarray | None = None
+    x_test: np.ndarray | None = None       # the test file: gallery, confusion, test accuracy
+    labels_test: np.ndarray | None = None
+    loading: bool = False
+    error: str = ""
+
+    @property
+    def n_train(self) -> int:
+        return 0 if self.x_train is None else len(self.x_train)
+
+    @property
+    def n_val(self) -> int:
+        return 0 if self.x_val is None else len(self.x_val)
+
+    @property
+    def n_test(self) -> int:
+        return 0 if self.x_test is None else len(self.x_test)
+
+
+@dataclass
+class Progress:
+    """Training progress and the metric history of the current run."""
+    status: str = "idle"            # idle | running | paused | stopping
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    samples_per_s: float = 0.0
+    eta_s: float = 0.0
+    n_train: int = 0
+    n_val: int = 0
+    loss_x: list = field(default_factory=list)   # fractional epoch of each BatchDone
+    loss_raw: list = field(default_factory=list)
+    loss_smooth: list = field(default_factory=list)
+    epoch_x: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)  # percent
+    test_x: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)  # percent, scored in the background after epochs
+    test_loss: list = field(default_factory=list)  # only from a model file's history (the CLI's)
+    started_at: float = 0.0
+
+    def reset(self) -> None:
+        self.__init__()
+
+    def add_batch(self, x: float, loss: float) -> None:
+        """Record a batch loss; the smoothed curve is an EMA debiased at the start (as in Adam)."""
+        self.loss_x.append(x)
+        self.loss_raw.append(loss)
+        n = len(self.loss_raw)
+        prev = self.loss_smooth[-1] * (1 - (1 - SMOOTHING) ** (n - 1)) if n > 1 else 0.0
+        m = (1 - SMOOTHING) * prev + SMOOTHING * loss
+        self.loss_smooth.append(m / (1 - (1 - SMOOTHING) ** n))
+
+    @property
+    def fraction(self) -> float:
+        """How far through the current epoch (0..1)."""
+        return self.batch / self.batches if self.batches else 0.0
+
+
+@dataclass
+class Prediction:
+    """What the pad's drawing is read as, with the model of the moment."""
+    empty: bool = True
+    probs: np.ndarray | None = None      # (10,)
+    digit: int = -1
+    confidence: float = 0.0
+    x: np.ndarray | None = None          # (28, 28) the image the network saw
+    stages: list = field(default_factory=list)
+    hidden: list = field(default_factory=list)  # hidden activations, one (n_l,) array per layer
+    message: str = ""
+    ms: float = 0.0                      # compute time of the last prediction
+
+
+@dataclass
+class AppState:
+    """Everything the window shows; the App updates it, the views read it."""
+    model: Any = None                    # nn.network.Network (a read-only snapshot while training)
+    model_source: str = ""               # a path, "fresh weights", "training run", ...
+    model_meta: dict = field(default_factory=dict)
+    model_unsaved: bool = False          # trained weights nobody saved yet (autosaved on quit)
+    test_accuracy: float | None = None   # percent, of the current model on the test set
+    data: DataInfo = field(default_factory=DataInfo)
+    progress: Progress = field(default_factory=Progress)
+    prediction: Prediction = field(default_factory=Prediction)
+    preprocess: bool = True              # False: show what the network says on a plain resize
+    show_help: bool = False
+    message: str = ""
+    level: str = "info"

@@ -1,0 +1,497 @@
+"""Small pygame widgets: Button, TextBox, Label, ProgressBar, Choice, Toggle, Tabs, StatusBar.
+
+Every widget has `rect`, `handle_event(event) -> bool` (True if the event was used), `update(dt)`
+(dt in seconds) and `draw(surface)`. Callbacks run on the main thread, inside handle_event.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import pygame
+
+from ui import theme
+
+_MOUSE_EVENTS = (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION)
+
+
+class Widget:
+    """Base class: a rectangle that can be hidden or disabled."""
+
+    def __init__(self, rect):
+        self.rect = pygame.Rect(rect)
+        self.visible = True
+        self.enabled = True
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        return False
+
+    def update(self, dt: float) -> None:
+        pass
+
+    def draw(self, surface: pygame.Surface) -> None:
+        pass
+
+
+class Label(Widget):
+    """Text in a rectangle, aligned left, centre or right, shortened with an ellipsis if too long."""
+
+    def __init__(self, rect, text: str = "", size: int = theme.NORMAL, colour=theme.TEXT,
+                 bold: bool = False, align: str = "left"):
+        super().__init__(rect)
+        self.text, self.size, self.colour, self.bold, self.align = text, size, colour, bold, align
+
+    def draw(self, surface):
+        if not self.visible or not self.text:
+            return
+        s = theme.fit_text(self.text, self.rect.w, self.size, self.bold)
+        anchor = {"left": "midleft", "center": "center", "right": "midright"}[self.align]
+        pos = getattr(self.rect, anchor)
+        theme.blit_text(surface, s, pos, self.size, self.colour, self.bold, anchor)
+
+
+class Button(Widget):
+    """A push button with hover, pressed and disabled looks; `on_click()` runs on release inside."""
+
+    def __init__(self, rect, text: str, on_click: Callable[[], Any] | None = None,
+                 kind: str = "normal", tooltip: str = "", enabled: bool = True):
+        super().__init__(rect)
+        self.text, self.on_click, self.kind, self.tooltip = text, on_click, kind, tooltip
+        self.enabled = enabled
+        self.hover = False
+        self.pressed = False
+
+    def handle_event(self, event):
+        if not self.visible:
+            return False
+        if event.type == pygame.MOUSEMOTION:
+            self.hover = self.rect.collidepoint(event.pos)
+            return False
+        if not self.enabled:
+            self.pressed = False
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and self.rect.collidepoint(event.pos):
+            self.pressed = True
+            return True
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self.pressed:
+            self.pressed = False
+            if self.rect.collidepoint(event.pos):
+                if self.on_click is not None:
+                    self.on_click()
+                return True
+        return False
+
+    def click(self) -> None:
+        """Act as if clicked (for keyboard shortcuts); does nothing when disabled."""
+        if self.enabled and self.visible and self.on_click is not None:
+            self.on_click()
+
+    def _colours(self):
+        if not self.enabled:
+            return theme.BUTTON_DISABLED, theme.TEXT_FAINT
+        base, hover = theme.BUTTON, theme.BUTTON_HOVER
+        if self.kind == "primary":
+            base, hover = theme.BUTTON_PRIMARY, theme.BUTTON_PRIMARY_HOVER
+        elif self.kind == "danger":
+            base, hover = theme.BUTTON_DANGER, theme.BUTTON_DANGER_HOVER
+        if self.pressed and self.hover:
+            return theme.BUTTON_PRESSED, theme.TEXT
+        return (hover if self.hover else base), theme.TEXT
+
+    def draw(self, surface):
+        if not self.visible:
+            return
+        fill, fg = self._colours()
+        rect = self.rect.move(0, 1) if (self.pressed and self.hover) else self.rect
+        pygame.draw.rect(surface, fill, rect, border_radius=theme.RADIUS)
+        if self.enabled and self.kind == "normal":
+            pygame.draw.rect(surface, theme.PANEL_BORDER, rect, 1, border_radius=theme.RADIUS)
+        label = theme.fit_text(self.text, rect.w - 8, theme.NORMAL)
+        theme.blit_text(surface, label, rect.center, theme.NORMAL, fg, anchor="center")
+
+
+class TextBox(Widget):
+    """A one-line text field that parses its text on Enter or when it loses focus.
+
+    `parse(text) -> value` raises ValueError (NNError is one) with the reason when the text is bad;
+    the box then turns red, `error` holds the reason, `value` keeps the last good value, and
+    `on_error(reason)` is called. A good value calls `on_change(value)` when it differs.
+    """
+
+    def __init__(self, rect, text: str, parse: Callable[[str], Any],
+                 on_change: Callable[[Any], Any] | None = None,
+                 on_error: Callable[[str], Any] | None = None, max_len: int = 40):
+        super().__init__(rect)
+        self.parse, self.on_change, self.on_error, self.max_len = parse, on_change, on_error, max_len
+        self.text = text
+        self.value = parse(text)
+        self.good_text = text
+        self.error: str | None = None
+        self.focused = False
+        self.cursor = len(text)
+        self._blink = 0.0
+        self._scroll = 0
+
+    # --- focus and parsing -------------------------------------------------------------
+    def focus(self) -> None:
+        if self.enabled and not self.focused:
+            self.focused = True
+            self.cursor = len(self.text)
+            self._blink = 0.0
+
+    def blur(self) -> None:
+        if self.focused:
+            self.focused = False
+            self.commit()
+
+    def commit(self) -> bool:
+        """Parse the text; True if it was good."""
+        try:
+            value = self.parse(self.text)
+        except ValueError as e:
+            self.error = str(e) or "Invalid value."
+            if self.on_error is not None:
+                self.on_error(self.error)
+            return False
+        self.error = None
+        self.good_text = self.text
+        changed = value != self.value
+        self.value = value
+        if changed and self.on_change is not None:
+            self.on_change(value)
+        return True
+
+    def set_text(self, text: str) -> None:
+        """Replace the text and parse it at once."""
+        self.text = text
+        self.cursor = len(text)
+        self.commit()
+
+    # --- events ------------------------------------------------------------------------
+    def _cursor_from_x(self, x: int) -> int:
+        f = theme.font(theme.NORMAL)
+        rel = x - (self.rect.x + 6) + self._scroll
+        best, best_d = 0, abs(rel)
+        for i in range(1, len(self.text) + 1):
+            d = abs(f.size(self.text[:i])[0] - rel)
+            if d < best_d:
+                best, best_d = i, d
+        return best
+
+    def handle_event(self, event):
+        if not self.visible:
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            if self.rect.collidepoint(event.pos) and self.enabled:
+                self.focus()
+                self.cursor = self._cursor_from_x(event.pos[0])
+                return True
+            if self.focused:
+                self.blur()  # a click elsewhere commits; the click still goes on to its target
+            return False
+        if not self.focused:
+            return False
+        if event.type == pygame.TEXTINPUT:
+            ch = "".join(c for c in event.text if c.isprintable())
+            if ch and len(self.text) + len(ch) <= self.max_len:
+                self.text = self.text[:self.cursor] + ch + self.text[self.cursor:]
+                self.cursor += len(ch)
+            self._blink = 0.0
+            return True
+        if event.type == pygame.KEYDOWN:
+            self._blink = 0.0
+            k = event.key
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self.focused = not self.commit()  # stay in the box while the text is bad
+            elif k == pygame.K_ESCAPE:
+                self.text, self.error, self.focused = self.good_text, None, False
+            elif k == pygame.K_TAB:
+                self.blur()
+            elif k == pygame.K_BACKSPACE and self.cursor > 0:
+                self.text = self.text[:self.cursor - 1] + self.text[self.cursor:]
+                self.cursor -= 1
+            elif k == pygame.K_DELETE:
+                self.text = self.text[:self.cursor] + self.text[self.cursor + 1:]
+            elif k == pygame.K_LEFT:
+                self.cursor = max(0, self.cursor - 1)
+            elif k == pygame.K_RIGHT:
+                self.cursor = min(len(self.text), self.cursor + 1)
+            elif k == pygame.K_HOME:
+                self.cursor = 0
+            elif k == pygame.K_END:
+                self.cursor = len(self.text)
+            elif k == pygame.K_a and event.mod & pygame.KMOD_CTRL:
+                self.cursor = len(self.text)
+            return True  # every key goes to the focused box, never to the shortcuts
+        if event.type == pygame.KEYUP:
+            return True
+        return False
+
+    def update(self, dt):
+        self._blink = (self._blink + dt) % 1.0
+
+    def draw(self, surface):
+        if not self.visible:
+            return
+        r = self.rect
+        bg = theme.INPUT_BG if self.enabled else theme.BUTTON_DISABLED
+        border = theme.ERROR if self.error else (theme.INPUT_FOCUS if self.focused else theme.INPUT_BORDER)
+        pygame.draw.rect(surface, bg, r, border_radius=theme.RADIUS - 1)
+        pygame.draw.rect(surface, border, r, 2 if (self.error or self.focused) else 1,
+                         border_radius=theme.RADIUS - 1)
+        f = theme.font(theme.NORMAL)
+        colour = theme.ERROR if self.error else (theme.TEXT if self.enabled else theme.TEXT_FAINT)
+        inner = r.inflate(-12, -4)
+        cursor_x = f.size(self.text[:self.cursor])[0]
+        if cursor_x - self._scroll > inner.w:
+            self._scroll = cursor_x - inner.w
+        elif cursor_x < self._scroll:
+            self._scroll = cursor_x
+        if f.size(self.text)[0] <= inner.w:
+            self._scroll = 0
+        surf = theme.text(self.text, theme.NORMAL, colour)
+        clip = surface.get_clip()
+        surface.set_clip(inner.clip(clip) if clip else inner)
+        surface.blit(surf, (inner.x - self._scroll, r.centery - surf.get_height() // 2))
+        if self.focused and self._blink < 0.55:
+            x = inner.x + cursor_x - self._scroll
+            pygame.draw.line(surface, theme.TEXT, (x, r.y + 6), (x, r.bottom - 7), 1)
+        surface.set_clip(clip)
+
+
+class Choice(Widget):
+    """Pick one of a few options: click the right half (or wheel down) for the next, the left for
+    the previous. Shows `‹ value ›`. `on_change(value)` runs when it changes."""
+
+    def __init__(self, rect, options: Sequence[str], value: str,
+                 on_change: Callable[[str], Any] | None = None):
+        super().__init__(rect)
+        self.options = list(options)
+        self.value = value if value in self.options else self.options[0]
+        self.on_change = on_change
+        self.hover = False
+
+    def set(self, value: str) -> None:
+        if value in self.options and value != self.value:
+            self.value = value
+            if self.on_change is not None:
+                self.on_change(value)
+
+    def step(self, delta: int) -> None:
+        i = self.options.index(self.value)
+        self.set(self.options[(i + delta) % len(self.options)])
+
+    def handle_event(self, event):
+        if not self.visible:
+            return False
+        if event.type == pygame.MOUSEMOTION:
+            self.hover = self.rect.collidepoint(event.pos)
+            return False
+        if not self.enabled:
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and self.rect.collidepoint(event.pos):
+            if event.button == 1:
+                self.step(-1 if event.pos[0] < self.rect.x + self.rect.w * 0.3 else 1)
+                return True
+            if event.button == 3:
+                self.step(-1)
+                return True
+        if event.type == pygame.MOUSEWHEEL and self.hover:
+            self.step(-1 if event.y > 0 else 1)
+            return True
+        return False
+
+    def draw(self, surface):
+        if not self.visible:
+            return
+        r = self.rect
+        fill = theme.BUTTON_HOVER if (self.hover and self.enabled) else theme.INPUT_BG
+        if not self.enabled:
+            fill = theme.BUTTON_DISABLED
+        pygame.draw.rect(surface, fill, r, border_radius=theme.RADIUS - 1)
+        pygame.draw.rect(surface, theme.INPUT_BORDER, r, 1, border_radius=theme.RADIUS - 1)
+        fg = theme.TEXT if self.enabled else theme.TEXT_FAINT
+        arrow = theme.TEXT_DIM if self.enabled else theme.TEXT_FAINT
+        theme.blit_text(surface, "‹", (r.x + 8, r.centery), theme.LARGE, arrow, anchor="midleft")
+        theme.blit_text(surface, "›", (r.right - 8, r.centery), theme.LARGE, arrow, anchor="midright")
+        theme.blit_text(surface, self.value, r.center, theme.NORMAL, fg, anchor="center")
+
+
+class Toggle(Widget):
+    """An on/off switch with a text label to its right."""
+
+    def __init__(self, rect, text: str, value: bool = False,
+                 on_change: Callable[[bool], Any] | None = None):
+        super().__init__(rect)
+        self.text, self.value, self.on_change = text, bool(value), on_change
+
+    def set(self, value: bool) -> None:
+        if bool(value) != self.value:
+            self.value = bool(value)
+            if self.on_change is not None:
+                self.on_change(self.value)
+
+    def handle_event(self, event):
+        if not (self.visible and self.enabled):
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and self.rect.collidepoint(event.pos):
+            self.set(not self.value)
+            return True
+        return False
+
+    def draw(self, surface):
+        if not self.visible:
+            return
+        r = self.rect
+        h = min(18, r.h - 4)
+        track = pygame.Rect(r.x, r.centery - h // 2, int(h * 1.8), h)
+        on = self.value
+        colour = (theme.ACCENT if on else theme.INPUT_BORDER) if self.enabled else theme.BUTTON_DISABLED
+        pygame.draw.rect(surface, colour, track, border_radius=h // 2)
+        knob_x = track.right - h // 2 if on else track.x + h // 2
+        pygame.draw.circle(surface, theme.TEXT if self.enabled else theme.TEXT_FAINT,
+                           (knob_x, track.centery), h // 2 - 2)
+        fg = theme.TEXT if self.enabled else theme.TEXT_FAINT
+        label = theme.fit_text(self.text, r.right - track.right - 8, theme.NORMAL)
+        theme.blit_text(surface, label, (track.right + 8, r.centery), theme.NORMAL, fg, anchor="midleft")
+
+
+class ProgressBar(Widget):
+    """A horizontal bar filled to `fraction` (0..1) with a text over it; `busy` animates stripes."""
+
+    def __init__(self, rect, fraction: float = 0.0, text: str = ""):
+        super().__init__(rect)
+        self.fraction, self.text = fraction, text
+        self.busy = False
+        self.colour = theme.ACCENT_DARK
+        self._t = 0.0
+
+    def update(self, dt):
+        self._t += dt
+
+    def draw(self, surface):
+        if not self.visible:
+            return
+        r = self.rect
+        pygame.draw.rect(surface, theme.INPUT_BG, r, border_radius=theme.RADIUS - 1)
+        f = max(0.0, min(1.0, self.fraction))
+        if f > 0:
+            pygame.draw.rect(surface, self.colour, (r.x, r.y, max(2 * theme.RADIUS, int(r.w * f)), r.h),
+                             border_radius=theme.RADIUS - 1)
+        if self.busy:  # a light moving along the bar
+            x = r.x + int((self._t * 0.6 % 1.0) * (r.w + 80)) - 80
+            band = pygame.Rect(x, r.y, 80, r.h).clip(r)
+            if band.w > 0:
+                s = pygame.Surface(band.size, pygame.SRCALPHA)
+                s.fill((255, 255, 255, 28))
+                surface.blit(s, band)
+        pygame.draw.rect(surface, theme.INPUT_BORDER, r, 1, border_radius=theme.RADIUS - 1)
+        if self.text:
+            label = theme.fit_text(self.text, r.w - 10, theme.SMALL)
+            theme.blit_text(surface, label, r.center, theme.SMALL, theme.TEXT, anchor="center")
+
+
+class Tabs(Widget):
+    """A row of tabs; `value` is the selected name, `on_change(name)` runs when it changes."""
+
+    def __init__(self, rect, names: Sequence[str], value: str | None = None,
+                 on_change: Callable[[str], Any] | None = None):
+        super().__init__(rect)
+        self.names = list(names)
+        self.value = value or self.names[0]
+        self.on_change = on_change
+        self.hover: str | None = None
+
+    def tab_rects(self) -> list[tuple[str, pygame.Rect]]:
+        """Tabs as wide as their text plus padding, the padding shrunk to fit the row."""
+        f = theme.font(theme.NORMAL)
+        widths = [f.size(n)[0] for n in self.names]
+        pad = max(6, min(24, (self.rect.w - sum(widths) - 2 * len(widths)) // max(1, len(widths))))
+        out, x = [], self.rect.x
+        for name, w in zip(self.names, widths):
+            out.append((name, pygame.Rect(x, self.rect.y, w + pad, self.rect.h)))
+            x += w + pad + 2
+        return out
+
+    def set(self, name: str) -> None:
+        if name in self.names and name != self.value:
+            self.value = name
+            if self.on_change is not None:
+                self.on_change(name)
+
+    def handle_event(self, event):
+        if not self.visible:
+            return False
+        if event.type == pygame.MOUSEMOTION:
+            self.hover = next((n for n, r in self.tab_rects() if r.collidepoint(event.pos)), None)
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            for name, r in self.tab_rects():
+                if r.collidepoint(event.pos):
+                    self.set(name)
+                    return True
+        return False
+
+    def draw(self, surface):
+        if not self.visible:
+            return
+        for name, r in self.tab_rects():
+            selected = name == self.value
+            if selected:
+                pygame.draw.rect(surface, theme.BUTTON_HOVER, r, border_radius=theme.RADIUS)
+                pygame.draw.line(surface, theme.ACCENT, (r.x + 6, r.bottom - 2), (r.right - 7, r.bottom - 2), 2)
+            elif name == self.hover:
+                pygame.draw.rect(surface, theme.BUTTON, r, border_radius=theme.RADIUS)
+            colour = theme.TEXT if selected else theme.TEXT_DIM
+            theme.blit_text(surface, name, r.center, theme.NORMAL, colour, anchor="center")
+
+
+class StatusBar(Widget):
+    """The bottom line: a message coloured by level (info, ok, warn, error), a spinner while busy,
+    and a text on the right (e.g. frames per second)."""
+
+    LEVEL_COLOURS = {"info": theme.TEXT_DIM, "ok": theme.GOOD, "warn": theme.WARN, "error": theme.ERROR}
+
+    def __init__(self, rect):
+        super().__init__(rect)
+        self.message = ""
+        self.level = "info"
+        self.right = ""
+        self.busy = False
+        self._t = 0.0
+        self._flash = 0.0
+
+    def set(self, message: str, level: str = "info") -> None:
+        self.message = " ".join(str(message).split())  # one line, always
+        self.level = level if level in self.LEVEL_COLOURS else "info"
+        self._flash = 0.6
+
+    def update(self, dt):
+        self._t += dt
+        self._flash = max(0.0, self._flash - dt)
+
+    def draw(self, surface):
+        r = self.rect
+        pygame.draw.rect(surface, theme.PANEL, r)
+        pygame.draw.line(surface, theme.PANEL_BORDER, r.topleft, r.topright)
+        if self._flash > 0:  # a brief highlight so a new message is noticed
+            s = pygame.Surface(r.size, pygame.SRCALPHA)
+            s.fill((*self.LEVEL_COLOURS[self.level], int(40 * self._flash / 0.6)))
+            surface.blit(s, r)
+        x = r.x + theme.MARGIN
+        if self.busy:
+            cx, cy = x + 7, r.centery
+            for i in range(8):
+                a = self._t * 8 + i * math.pi / 4
+                shade = 60 + 24 * i
+                pygame.draw.circle(surface, (shade, shade, shade),
+                                   (cx + int(5 * math.cos(a)), cy + int(5 * math.sin(a))), 1.6)
+            x += 20
+        right_w = 0
+        if self.right:
+            rr = theme.blit_text(surface, self.right, (r.right - theme.MARGIN, r.centery), theme.SMALL,
+                                 theme.TEXT_FAINT, anchor="midright")
+            right_w = rr.w + 16
+        msg = theme.fit_text(self.message, r.right - x - right_w - theme.MARGIN, theme.NORMAL)
+        theme.blit_text(surface, msg, (x, r.centery), theme.NORMAL, self.LEVEL_COLOURS[self.level],
+                        anchor="midleft")
