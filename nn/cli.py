@@ -184,8 +184,8 @@ def cmd_train(args) -> int:
         "seconds": round(seconds, 3),
         "epoch_seconds": [round(s, 4) for s in epoch_seconds],
         "stopped": isinstance(end, TrainingStopped),
-        "train": str(train_path),
-        "test": str(test_path),
+        "train": _shown(train_path),
+        "test": _shown(test_path),
         "config": config.as_dict(),
     }
     if args.out:
@@ -193,7 +193,7 @@ def cmd_train(args) -> int:
 
         meta = {
             "training": config.as_dict(),
-            "train_data": str(train_path), "test_data": str(test_path),
+            "train_data": _shown(train_path), "test_data": _shown(test_path),
             "history": [{"epoch": h.epoch, "train_loss": h.train_loss, "test_loss": h.val_loss,
                          "test_accuracy": h.val_accuracy, "seconds": h.seconds} for h in history],
             "test_accuracy": test_acc, "test_loss": test_loss, "epochs": len(history),
@@ -207,6 +207,14 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def _shown(path) -> str:
+    """A path as the user would write it: relative to the current folder when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _replace(config, **changes):

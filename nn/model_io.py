@@ -63,7 +63,7 @@ def save_model(path, network: Network, metadata: dict | None = None, include_opt
         arrays[f"w{l}"] = np.asarray(w, dtype=np.float32)
         arrays[f"b{l}"] = np.asarray(b, dtype=np.float32)
     opt = getattr(network, "optimizer", None)
-    if include_optimizer and opt is not None:
+    if include_optimizer and opt is not None and opt.t > 0:  # a fresh optimiser has nothing to keep
         arrays["opt_name"] = np.array(opt.name)
         for key, value in opt.state().items():
             arrays[f"opt_{key}"] = value
