@@ -120,8 +120,9 @@ def _reason(exc: BaseException) -> str:
 
 def add_download_arguments(parser) -> None:
     """Add `download`'s options to an argparse (sub)parser: --dest, --mirror (repeatable), --timeout."""
-    parser.add_argument("--dest", default="MNIST", metavar="DIR",
-                        help="folder for mnist_train.csv and mnist_test.csv (default: MNIST)")
+    # The project's own MNIST/ folder, wherever the command is run from: that is where the app looks.
+    parser.add_argument("--dest", default=str(Path(__file__).resolve().parents[1] / "MNIST"), metavar="DIR",
+                        help="folder for mnist_train.csv and mnist_test.csv (default: the project's MNIST/)")
     parser.add_argument("--mirror", action="append", metavar="URL",
                         help="base URL holding the four MNIST .gz files; repeat to try several "
                              "(default: " + ", ".join(MIRRORS) + ")")

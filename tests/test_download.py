@@ -159,7 +159,8 @@ def test_defaults():
     args = argparse.ArgumentParser()
     add_download_arguments(args)
     parsed = args.parse_args([])
-    assert parsed.dest == "MNIST" and parsed.mirror is None
+    # The project's own MNIST/ (where the app looks), whatever folder the command runs from.
+    assert Path(parsed.dest) == Path(__file__).resolve().parents[1] / "MNIST" and parsed.mirror is None
     assert set(download.MNIST_MD5) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
     assert all(m.startswith(("https://", "http://")) and m.endswith("/") for m in download.MIRRORS)
