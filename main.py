@@ -13,6 +13,7 @@ def main(argv=None) -> int:
         # arrive late while training. Must be set before NumPy is imported.
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no pygame banner on the console
         from ui.app import run_app
 
         return run_app()

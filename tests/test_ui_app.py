@@ -487,3 +487,31 @@ def test_saving_during_training_writes_the_newest_snapshot(root, shapes, tmp_pat
     app.b_stop.click()
     assert wait_for(app, lambda: app.state.progress.status == "idle", 5)
     pygame.quit()
+
+
+def test_the_model_box_says_which_set_each_accuracy_is_on(root, shapes, tmp_path):
+    from ui import jobs
+    from ui.describe import test_set_name
+    from ui.panels import model_lines
+    assert test_set_name("assets/mnist_sample_test.csv.gz", 1000) == "the 1,000 sample test digits"
+    assert test_set_name("MNIST/mnist_test.csv") == "MNIST test"
+    app = make_app(root, Dialogs(save_model=lambda folder, name: str(tmp_path / "m.npz")))
+    give_data(app, shapes)
+    app.state.data.test_path = "MNIST/mnist_test.csv"
+    jobs.request_eval(app)  # what loading the data does
+    assert wait_for(app, lambda: app.state.test_score is not None, 10)
+    texts = [t for t, _ in model_lines(app)]
+    assert texts[2].endswith("% on the 30 MNIST test digits")  # scored here, on the digits loaded
+    assert texts[3] == "99.00 % on its test set when saved"    # the file's own figure, set unknown
+    app.b_save.click()
+    _, meta = load_model(tmp_path / "m.npz")
+    assert meta["test_data"] == "MNIST/mnist_test.csv"  # a saved figure names its test set
+    assert [t for t, _ in model_lines(app)][3].endswith("% on MNIST test when saved")
+    pygame.quit()
+
+
+def test_the_pen_label_gives_the_width_drawn_on_the_pad(app):
+    frames(app)
+    px = int(app.l_brush.text.split()[1])
+    assert abs(px - 2 * app.canvas.brush_radius) <= 0.5
+    assert "28x28" in app.l_brush.text  # and its width in the network's 28x28 pixels, room allowing

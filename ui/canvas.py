@@ -10,18 +10,20 @@ import numpy as np
 import pygame
 
 from ui import theme
+from ui.visuals import gray_surface
+from ui.widgets import Widget
 
 UNDO_DEPTH = 40
-GRAY_PALETTE = [(i, i, i) for i in range(256)]
 BRUSH_STEPS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.45, 1.75)  # brush radius in MNIST pixels of the pad
 
 
-class Canvas:
+class Canvas(Widget):
     """A square drawing pad in `rect`. Left button draws, right button erases, the wheel sizes the brush."""
 
     def __init__(self, rect, brush_step: int = 3):
-        self.rect = pygame.Rect(rect)
-        self.surface = self._gray_surface(np.zeros((self.rect.h, self.rect.w), np.uint8))
+        super().__init__(rect)
+        # An 8-bit surface with a gray palette (index = ink level): `to_array` copies the pixels.
+        self.surface = gray_surface(np.zeros((self.rect.h, self.rect.w), np.uint8))
         self.brush_step = brush_step
         self.changed = False
         self.empty = True
@@ -29,16 +31,6 @@ class Canvas:
         self._stroke: list[tuple[float, float]] | None = None
         self._erasing = False
         self._hover: tuple[int, int] | None = None
-        self.visible = True
-        self.enabled = True
-
-    @staticmethod
-    def _gray_surface(a: np.ndarray) -> pygame.Surface:
-        """An (H, W) uint8 array as an 8-bit surface with a gray palette: index = ink level, so
-        `to_array` is a plain copy of the pixels."""
-        surf = pygame.surfarray.make_surface(np.ascontiguousarray(a.T))
-        surf.set_palette(GRAY_PALETTE)
-        return surf
 
     @staticmethod
     def _resized(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -48,7 +40,7 @@ class Canvas:
 
     def _resize_surface(self, surf: pygame.Surface, size) -> pygame.Surface:
         a = np.ascontiguousarray(pygame.surfarray.array2d(surf).T.astype(np.uint8))
-        return self._gray_surface(self._resized(a, size))
+        return gray_surface(self._resized(a, size))
 
     # --- geometry ------------------------------------------------------------------------
     @property
@@ -166,7 +158,7 @@ class Canvas:
             img = img / 255.0
         g = (np.clip(img, 0, 1) * 255).astype(np.uint8)
         self._push_undo()
-        self.surface = self._gray_surface(self._resized(g, self.rect.size))
+        self.surface = gray_surface(self._resized(g, self.rect.size))
         self._stroke = None
         self.empty = not g.any()
         self.changed = True
@@ -206,9 +198,6 @@ class Canvas:
             self.set_brush_step(self.brush_step + (1 if event.y > 0 else -1))
             return True
         return False
-
-    def update(self, dt: float) -> None:
-        pass
 
     def draw(self, surface: pygame.Surface) -> None:
         surface.blit(self.surface, self.rect)

@@ -3,55 +3,13 @@ the verdict, the data lines, the tab content and the help overlay. Read-only: th
 look at the app's state and widgets and change nothing but pixels."""
 from __future__ import annotations
 
-import math
 import os
-from pathlib import Path
 
 import pygame
 
 from ui import theme
-
-SHORTCUTS = [
-    ("Space", "train / pause / resume"),
-    ("Esc", "stop training (or close this help)"),
-    ("C or Delete", "clear the pad"),
-    ("Ctrl+Z", "undo the last stroke"),
-    ("Ctrl+S", "save the model (.npz)"),
-    ("Ctrl+O", "open a model (.npz)"),
-    ("F1 or ?", "show / hide this help"),
-    ("Ctrl+Q", "quit (unsaved training is saved to models/)"),
-    ("Mouse", "left draws, right erases, wheel sizes the brush"),
-    ("Tab / Enter", "leave / confirm a settings field"),
-]
-
-
-def short_path(path: str, root: Path) -> str:
-    """A path relative to the project folder when it is inside it (what people recognise)."""
-    if not path:
-        return ""
-    for p, r in ((Path(path).absolute(), root.absolute()), (Path(path).resolve(), root.resolve())):
-        try:
-            return str(p.relative_to(r))
-        except ValueError:
-            pass
-    return str(path)
-
-
-def fmt_duration(s: float) -> str:
-    """Seconds as m:ss or h:mm:ss ("–" when unknown)."""
-    if not math.isfinite(s) or s < 0:
-        return "–"
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def arch(net) -> str:
-    """A network's shape in one line, e.g. "784-256-128-10 · relu"."""
-    acts = set(net.activations)
-    act = next(iter(acts)) if len(acts) == 1 else "/".join(net.activations)
-    return f"{'-'.join(map(str, net.sizes))} · {act}"
+from ui.describe import arch, file_accuracy, short_path, test_set_name
+from ui.shortcuts import SHORTCUTS
 
 
 def render_static(app) -> pygame.Surface:
@@ -79,6 +37,7 @@ def render_static(app) -> pygame.Surface:
         lab.draw(surf)
     return surf.convert() if pygame.display.get_surface() is not None else surf
 
+
 def draw(app) -> None:
     surf = app.surface
     if app._static is None or app._static.get_size() != surf.get_size():
@@ -103,6 +62,7 @@ def draw(app) -> None:
     if app.state.show_help:
         draw_help(app, surf)
 
+
 def draw_top_bar(app, surf) -> None:
     """The parts of the top bar that change: the status chip."""
     w = surf.get_width()
@@ -119,38 +79,44 @@ def draw_top_bar(app, surf) -> None:
     surf.blit(label, label.get_rect(center=cr.center))
     theme.blit_text(surf, "F1 help", (cr.x - 14, r.centery), theme.SMALL, theme.TEXT_FAINT, anchor="midright")
 
-def draw_model_box(app, surf) -> None:
-    r = app.layout["model"]
+
+def model_lines(app) -> list[tuple[str, tuple]]:
+    """The model box's lines: the shape, where the weights come from, then each accuracy figure
+    with the set it is on: as scored here on the loaded test digits, and as its file records it."""
     s = app.state
     net = s.model
-    if s.model_unsaved:
+    if net is None:
+        return [("No model", theme.TEXT_DIM)]
+    lines = [(arch(net) + f" · {getattr(net, 'optimizer_name', '')}", theme.TEXT)]
+    src = s.model_source
+    if s.progress.status in ("running", "paused", "stopping"):
+        src = "newest training weights"
+    ep = getattr(net, "epochs_trained", 0)
+    lines.append((src + (f" · {ep} epoch{'s' if ep != 1 else ''} trained" if ep else ""), theme.TEXT_DIM))
+    score = s.test_score
+    if score is not None:
+        epoch = f" (epoch {score.epoch})" if score.epoch is not None else ""
+        lines.append((f"{score.accuracy:.2f} % on {test_set_name(score.path, score.n)}{epoch}", theme.TEXT_DIM))
+    saved = None if s.model_unsaved else file_accuracy(s.model_meta)  # the file's figure is for its weights
+    if saved is not None:
+        lines.append((f"{saved[0]:.2f} % on {saved[1]} when saved", theme.TEXT_DIM))
+    return lines
+
+
+def draw_model_box(app, surf) -> None:
+    r = app.layout["model"]
+    if app.state.model_unsaved:
         theme.blit_text(surf, "● not saved", (r.right - 12, r.y + 8), theme.SMALL, theme.WARN,
                         anchor="topright")
-    lines: list[tuple[str, tuple]] = []
-    if net is None:
-        lines.append(("No model", theme.TEXT_DIM))
-    else:
-        lines.append((arch(net) + f" · {getattr(net, 'optimizer_name', '')}", theme.TEXT))
-        src = s.model_source
-        if s.progress.status in ("running", "paused", "stopping"):
-            src = "newest weights of the training run"
-        lines.append((src, theme.TEXT_DIM))
-        bits = []
-        if s.test_accuracy is not None:
-            bits.append(f"test accuracy {s.test_accuracy:.2f} %")
-        ep = getattr(net, "epochs_trained", 0)
-        if ep:
-            bits.append(f"{ep} epoch{'s' if ep != 1 else ''} trained")
-        if bits:
-            lines.append((" · ".join(bits), theme.TEXT_DIM))
     y = r.y + 28
-    for text, colour in lines:
+    for text, colour in model_lines(app):
         if y + 16 > app.b_new.rect.y - 4:
             break
         theme.blit_text(surf, theme.fit_text(text, r.w - 24, theme.NORMAL), (r.x + 12, y), theme.NORMAL, colour)
         y += 20
     for b in (app.b_new, app.b_load, app.b_save):
         b.draw(surf)
+
 
 def draw_verdict(app, surf) -> None:
     r = app.layout["verdict"]
@@ -188,6 +154,7 @@ def draw_verdict(app, surf) -> None:
     if note:
         theme.blit_text(surf, note, (x, r.y + 64), theme.SMALL, colour)
 
+
 def draw_form_message(app, surf) -> None:
     r = app.layout["form_msg"]
     bad = next((f for f in app.text_fields if f.error), None)
@@ -199,6 +166,7 @@ def draw_form_message(app, surf) -> None:
         text, colour = "Settings apply at Train; a model of another shape starts afresh.", theme.TEXT_FAINT
     theme.blit_text(surf, theme.fit_text(text, r.w, theme.SMALL), r.midleft, theme.SMALL, colour,
                     anchor="midleft")
+
 
 def draw_data_line(app, surf) -> None:
     """Which data is loaded: the training and test files with their counts, and a warning
@@ -223,6 +191,7 @@ def draw_data_line(app, surf) -> None:
     for i, (line, colour) in enumerate(lines[:3]):
         theme.blit_text(surf, theme.fit_text(line, r.w, theme.SMALL), (r.x, r.y + 17 * i), theme.SMALL, colour)
 
+
 def draw_tab(app, surf) -> None:
     tab = app.tabs.value
     content = app.layout["tab"]
@@ -242,11 +211,12 @@ def draw_tab(app, surf) -> None:
         else:
             app.gallery.draw(surf)
 
+
 def draw_help(app, surf) -> None:
     shade = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
     shade.fill((0, 0, 0, 150))
     surf.blit(shade, (0, 0))
-    r = app._help_rect
+    r = app.layout["help"]
     pygame.draw.rect(surf, theme.PANEL, r, border_radius=10)
     pygame.draw.rect(surf, theme.ACCENT_DARK, r, 2, border_radius=10)
     theme.blit_text(surf, "Keyboard and mouse", (r.x + 24, r.y + 18), theme.TITLE_SIZE, theme.TEXT, bold=True)

@@ -1,7 +1,7 @@
 """Line plots drawn with pygame: axes, "nice" ticks, a legend with the latest values.
 
-A plot renders into a cached surface and redraws only after `set_series` or a resize, so a plot
-updated a few times a second costs almost nothing on the frames in between.
+A plot is a ui.widgets.View: it renders into a cached surface and redraws only after `set_series`
+or a resize, so a plot updated a few times a second costs almost nothing on the frames in between.
 """
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 import pygame
 
 from ui import theme
+from ui.widgets import View
 
 
 @dataclass
@@ -49,53 +49,24 @@ def _fmt_tick(v: float, step: float) -> str:
     return f"{v:.{d}f}"
 
 
-def ema(values: Sequence[float], alpha: float = 0.1) -> np.ndarray:
-    """Exponential moving average, debiased at the start (as Adam does), same length as values."""
-    v = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(v)
-    m = 0.0
-    for i, x in enumerate(v):
-        m = (1 - alpha) * m + alpha * x
-        out[i] = m / (1 - (1 - alpha) ** (i + 1))
-    return out
-
-
-class LinePlot:
+class LinePlot(View):
     """A titled line plot. `y_range` fixes the y axis (e.g. (0, 100) for accuracy), else it fits the data."""
 
     def __init__(self, rect, title: str, x_label: str = "", y_range: tuple | None = None,
                  y_floor: float | None = None, empty_text: str = "No data yet", y_focus: bool = False):
         """y_focus: leave the first 5 % of the x span out of the y range (a loss starts far above
         where it ends; those points are still drawn, clipped at the top)."""
+        super().__init__(rect)
         self.y_focus = y_focus
-        self.rect = pygame.Rect(rect)
         self.title, self.x_label, self.y_range, self.y_floor = title, x_label, y_range, y_floor
         self.empty_text = empty_text
         self.series: list[Series] = []
         self.x_min_span = 1.0
-        self._cache: pygame.Surface | None = None
 
     def set_series(self, series: list[Series], x_min_span: float = 1.0) -> None:
         self.series = series
         self.x_min_span = x_min_span
         self._cache = None
-
-    def resize(self, rect) -> None:
-        rect = pygame.Rect(rect)
-        if rect.size != self.rect.size:
-            self._cache = None
-        self.rect = rect
-
-    def handle_event(self, event) -> bool:
-        return False
-
-    def update(self, dt: float) -> None:
-        pass
-
-    def draw(self, surface: pygame.Surface) -> None:
-        if self._cache is None:
-            self._cache = self._render()
-        surface.blit(self._cache, self.rect)
 
     # --- rendering -----------------------------------------------------------------------
     def _bounds(self):
@@ -121,10 +92,8 @@ class LinePlot:
                 y0 = max(self.y_floor, y0)
         return x0, x1, y0, y1
 
-    def _render(self) -> pygame.Surface:
-        w, h = self.rect.size
-        surf = pygame.Surface((w, h))
-        surf.fill(theme.PANEL)
+    def render(self, surf: pygame.Surface) -> None:
+        w, h = surf.get_size()
         theme.blit_text(surf, self.title, (4, 2), theme.SMALL, theme.TEXT_DIM, bold=True)
         if self.x_label:
             theme.blit_text(surf, f"x: {self.x_label}", (w - 10, 2), theme.SMALL, theme.TEXT_FAINT,
@@ -139,14 +108,14 @@ class LinePlot:
             x = theme.blit_text(surf, label, (x + 19, 28), theme.SMALL, theme.TEXT, anchor="midleft").right + 14
         plot = pygame.Rect(44, 44, w - 44 - 10, h - 44 - 30)
         if plot.w < 20 or plot.h < 20:
-            return surf
+            return
         pygame.draw.rect(surf, theme.INPUT_BG, plot)
         b = self._bounds()
         if b is None:
             theme.blit_text(surf, theme.fit_text(self.empty_text, plot.w - 8, theme.SMALL), plot.center,
                             theme.SMALL, theme.TEXT_FAINT, anchor="center")
             pygame.draw.rect(surf, theme.PANEL_BORDER, plot, 1)
-            return surf
+            return
         x0, x1, y0, y1 = b
 
         def to_px(xv, yv):
@@ -182,4 +151,3 @@ class LinePlot:
                     pygame.draw.circle(surf, s.colour, p, 3)
         surf.set_clip(clip)
         pygame.draw.rect(surf, theme.PANEL_BORDER, plot, 1)
-        return surf

@@ -95,14 +95,23 @@ class Prediction:
     ms: float = 0.0                      # compute time of the last prediction
 
 
+@dataclass(frozen=True)
+class Score:
+    """The current model's accuracy as scored in the window, and on which test set."""
+    accuracy: float                      # percent
+    path: str                            # the test file scored (DataInfo.test_path at the time)
+    n: int                               # digits in it
+    epoch: int | None = None             # the training epoch whose snapshot was scored, if any
+
+
 @dataclass
 class AppState:
     """Everything the window shows; the App updates it, the views read it."""
     model: Any = None                    # nn.network.Network (a read-only snapshot while training)
     model_source: str = ""               # a path, "fresh weights", "training run", ...
-    model_meta: dict = field(default_factory=dict)
+    model_meta: dict = field(default_factory=dict)  # its file's metadata ({} for none)
     model_unsaved: bool = False          # trained weights nobody saved yet (autosaved on quit)
-    test_accuracy: float | None = None   # percent, of the current model on the test set
+    test_score: Score | None = None  # scored here on the loaded test set (None: not yet)
     data: DataInfo = field(default_factory=DataInfo)
     progress: Progress = field(default_factory=Progress)
     prediction: Prediction = field(default_factory=Prediction)

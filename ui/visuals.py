@@ -2,8 +2,8 @@
 preprocessing stages, first-layer weights as tiles, hidden activations, the confusion matrix and
 a gallery of misclassified test digits.
 
-Each view caches its rendering and rebuilds it only when `set...()` gives it new data, so drawing
-it every frame is one blit.
+Each view is a ui.widgets.View: it caches its rendering and rebuilds it only when `set...()` gives
+it new data, so drawing it every frame is one blit.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 import pygame
 
 from ui import theme
+from ui.widgets import View
 
 # An "inferno"-like sequential colour map (black - purple - orange - pale yellow) as a 256-entry LUT.
 _ANCHORS = np.array([(0, 0, 4), (40, 11, 84), (101, 21, 110), (159, 42, 99), (212, 72, 66),
@@ -73,42 +74,6 @@ def gray_surface(a: np.ndarray, size=None, smooth: bool = False) -> pygame.Surfa
     if size is not None and tuple(size) != surf.get_size():
         surf = pygame.transform.scale(surf, (max(1, int(size[0])), max(1, int(size[1]))))
     return surf
-
-
-class View:
-    """Base for the cached views: `rect`, `resize`, `handle_event`, `update`, `draw`."""
-
-    def __init__(self, rect):
-        self.rect = pygame.Rect(rect)
-        self._cache: pygame.Surface | None = None
-        self.visible = True
-
-    def resize(self, rect) -> None:
-        rect = pygame.Rect(rect)
-        if rect.size != self.rect.size:
-            self._cache = None
-        self.rect = rect
-
-    def invalidate(self) -> None:
-        self._cache = None
-
-    def handle_event(self, event) -> bool:
-        return False
-
-    def update(self, dt: float) -> None:
-        pass
-
-    def draw(self, surface: pygame.Surface) -> None:
-        if not self.visible or self.rect.w < 8 or self.rect.h < 8:
-            return
-        if self._cache is None:
-            self._cache = pygame.Surface(self.rect.size)
-            self._cache.fill(theme.PANEL)
-            self.render(self._cache)
-        surface.blit(self._cache, self.rect)
-
-    def render(self, surf: pygame.Surface) -> None:
-        raise NotImplementedError
 
 
 class ProbabilityBars(View):

@@ -1,4 +1,5 @@
-"""Small pygame widgets: Button, TextBox, Label, ProgressBar, Choice, Toggle, Tabs, StatusBar.
+"""Small pygame widgets: Button, TextBox, Label, ProgressBar, Choice, Toggle, Tabs, StatusBar, and
+`View`, the base of the cached pictures (ui.plots, ui.visuals).
 
 Every widget has `rect`, `handle_event(event) -> bool` (True if the event was used), `update(dt)`
 (dt in seconds) and `draw(surface)`. Callbacks run on the main thread, inside handle_event.
@@ -32,6 +33,47 @@ class Widget:
     def draw(self, surface: pygame.Surface) -> None:
         pass
 
+    def _passes_on(self, event: pygame.event.Event) -> bool:
+        """Follow the pointer into `hover`; True when the event is not for this widget to act on:
+        it is hidden or disabled, or the event is a mouse move."""
+        if not self.visible:
+            return True
+        if event.type == pygame.MOUSEMOTION:
+            self.hover = self.rect.collidepoint(event.pos)
+            return True
+        return not self.enabled
+
+
+class View(Widget):
+    """A widget that renders into a cached surface (on a panel background) and rebuilds it only
+    when its data or size changes (`invalidate()`, `resize()`), so drawing it every frame is one
+    blit. Subclasses implement `render(surface)`."""
+
+    def __init__(self, rect):
+        super().__init__(rect)
+        self._cache: pygame.Surface | None = None
+
+    def resize(self, rect) -> None:
+        rect = pygame.Rect(rect)
+        if rect.size != self.rect.size:
+            self._cache = None
+        self.rect = rect
+
+    def invalidate(self) -> None:
+        self._cache = None
+
+    def draw(self, surface: pygame.Surface) -> None:
+        if not self.visible or self.rect.w < 8 or self.rect.h < 8:
+            return
+        if self._cache is None:
+            self._cache = pygame.Surface(self.rect.size)
+            self._cache.fill(theme.PANEL)
+            self.render(self._cache)
+        surface.blit(self._cache, self.rect)
+
+    def render(self, surface: pygame.Surface) -> None:
+        raise NotImplementedError
+
 
 class Label(Widget):
     """Text in a rectangle, aligned left, centre or right, shortened with an ellipsis if too long."""
@@ -62,13 +104,9 @@ class Button(Widget):
         self.pressed = False
 
     def handle_event(self, event):
-        if not self.visible:
-            return False
-        if event.type == pygame.MOUSEMOTION:
-            self.hover = self.rect.collidepoint(event.pos)
-            return False
-        if not self.enabled:
-            self.pressed = False
+        if self._passes_on(event):
+            if not self.enabled:
+                self.pressed = False  # disabled mid-press: the release must not click
             return False
         if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and self.rect.collidepoint(event.pos):
             self.pressed = True
@@ -282,12 +320,7 @@ class Choice(Widget):
         self.set(self.options[(i + delta) % len(self.options)])
 
     def handle_event(self, event):
-        if not self.visible:
-            return False
-        if event.type == pygame.MOUSEMOTION:
-            self.hover = self.rect.collidepoint(event.pos)
-            return False
-        if not self.enabled:
+        if self._passes_on(event):
             return False
         if event.type == pygame.MOUSEBUTTONDOWN and self.rect.collidepoint(event.pos):
             if event.button == 1:

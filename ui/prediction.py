@@ -1,0 +1,48 @@
+"""Reading the pad: the drawing, preprocessed like MNIST (or plainly resized), goes through the
+current model into AppState.prediction and the views that show it (bars, the 28x28 input, the
+hidden activations)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from nn.preprocess import naive_resize, preprocess_digit
+
+
+def predict(app) -> None:
+    """Read the pad with the current model (on frames where the drawing or the model changed)."""
+    t0 = time.perf_counter()
+    pred = app.state.prediction
+    net = app.state.model
+    if app.canvas.empty or net is None:
+        pred.empty, pred.probs, pred.x, pred.stages, pred.hidden = True, None, None, [], []
+        pred.message = "" if net is not None else "No model"
+    else:
+        img = app.canvas.to_array()
+        if app.state.preprocess:
+            pre = preprocess_digit(img)
+            x, empty, stages = pre.x, pre.empty, pre.stages
+            pred.message = pre.message
+        else:
+            x = naive_resize(img)
+            empty, stages = not bool(x.max() > 0.05), [("drawing", img.astype(np.float32) / 255.0),
+                                                       ("resized 28x28", x)]
+            pred.message = ""
+        pred.x, pred.stages, pred.empty = x, stages, empty
+        if empty:
+            pred.probs, pred.hidden = None, []
+        else:
+            acts = net.forward_activations(x)
+            pred.probs = np.asarray(acts[-1][0], dtype=np.float64)
+            pred.hidden = [a[0] for a in acts[1:-1]]
+            pred.digit = int(np.argmax(pred.probs))
+            pred.confidence = float(pred.probs[pred.digit])
+    pred.ms = (time.perf_counter() - t0) * 1000
+    app.bars.set(pred.probs)
+    caption = ("" if pred.x is None else
+               "28x28 the network sees" if app.state.preprocess else "plain resize, no preprocessing")
+    app.seen.set(pred.x, pred.stages if pred.x is not None else [], caption)
+    if net is not None:
+        names = [f"({a})" for a in net.activations]
+        app.activations.set(pred.hidden if pred.probs is not None else None, names)
