@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import queue
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -90,8 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     except NNError as exc:
         print(f"main.py {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"\nmain.py {args.command}: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `main.py predict *.png | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:
-        print(f"main.py {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"main.py {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
 
 
@@ -124,8 +133,8 @@ def cmd_train(args) -> int:
         epochs=args.epochs, train_limit=args.limit, seed=args.seed,
     )
     config = _replace(config, schedule=args.schedule, augment=args.augment)
-    if args.out and Path(args.out).is_dir():
-        raise ConfigError(f"--out {args.out} is a folder; give a file name such as models/mine.npz.")
+    if args.out is not None:
+        _check_out(args.out)
     train_path, test_path, note = _paths(args.train, args.test)
     if note:
         print(note, file=sys.stderr)
@@ -138,7 +147,7 @@ def cmd_train(args) -> int:
           f"{', cosine' if config.schedule == 'cosine' else ''}{', augmented' if config.augment else ''}",
           file=sys.stderr)
 
-    trainer = Trainer(config, x_train, labels_train, x_test, labels_test)
+    trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False)
     bar = _ProgressBar(sys.stderr)
     start = time.perf_counter()
     history, epoch_seconds, end = [], [], None
@@ -146,37 +155,38 @@ def cmd_train(args) -> int:
     interrupted = False
     while end is None:
         try:
-            event = trainer.events.get(timeout=0.2)
-        except queue.Empty:
-            continue
+            try:
+                event = trainer.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(event, BatchDone):
+                bar.show(event, config.epochs)
+            elif isinstance(event, EpochDone):
+                bar.clear()
+                epoch_seconds.append(event.seconds)
+                history.append(event)
+                print(f"epoch {event.epoch:>3}/{event.epochs}  loss {event.train_loss:.4f}  "
+                      f"test loss {event.val_loss:.4f}  test accuracy {100 * event.val_accuracy:.2f}%  "
+                      f"{event.seconds:.2f} s", file=sys.stderr)
+            elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
+                end = event
         except KeyboardInterrupt:
             if interrupted:
-                raise
+                raise  # a second Ctrl-C: main() reports "interrupted" and exits at once
             interrupted = True
             bar.clear()
             print("Stopping after this batch (Ctrl-C again to quit at once)...", file=sys.stderr)
             trainer.stop()
-            continue
-        if isinstance(event, TrainingStarted):
-            pass
-        elif isinstance(event, BatchDone):
-            bar.show(event, config.epochs)
-        elif isinstance(event, EpochDone):
-            bar.clear()
-            epoch_seconds.append(event.seconds)
-            history.append(event)
-            print(f"epoch {event.epoch:>3}/{event.epochs}  loss {event.train_loss:.4f}  "
-                  f"test loss {event.val_loss:.4f}  test accuracy {100 * event.val_accuracy:.2f}%  "
-                  f"{event.seconds:.2f} s", file=sys.stderr)
-        elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
-            end = event
     seconds = time.perf_counter() - start
     bar.clear()
     if isinstance(end, TrainingFailed):
         print(f"main.py train: error: {end.message}", file=sys.stderr)
         return 1
     net = end.snapshot
-    test_loss, test_acc, _ = net.evaluate(x_test, labels_test)
+    if history and history[-1].snapshot is not None and np.array_equal(history[-1].snapshot.params, net.params):
+        test_loss, test_acc = history[-1].val_loss, history[-1].val_accuracy  # already measured on the test set
+    else:
+        test_loss, test_acc, _ = net.evaluate(x_test, labels_test)
     result = {
         "test_accuracy": test_acc,
         "test_loss": test_loss,
@@ -207,6 +217,29 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def _check_out(out: str) -> None:
+    """Refuse an --out that cannot be written before any time is spent training (ConfigError)."""
+    path = Path(out)
+    if not out.strip():
+        raise ConfigError("--out needs a file name such as models/mine.npz.")
+    if path.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name such as models/mine.npz.")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"--out {out} is not a regular file; give a file name such as models/mine.npz.")
+    folder = path.parent
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--out {out}: {parent} is a file, not a folder.")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"Cannot write to {folder}: {exc.strerror or exc}; choose another --out.") from None
 
 
 def _shown(path) -> str:
@@ -280,7 +313,7 @@ def cmd_evaluate(args) -> int:
 # ----- predict ----------------------------------------------------------------------------------
 def cmd_predict(args) -> int:
     from .model_io import load_model
-    from .preprocess import preprocess_digit
+    from .preprocess import open_image, preprocess_digit
 
     net, _ = load_model(args.model)
     failed = 0
@@ -290,13 +323,15 @@ def cmd_predict(args) -> int:
         xs, ok, errors = [], [], {}
         for name in names:
             try:
-                x = preprocess_digit(_open_image(name))
+                x = preprocess_digit(open_image(name))
                 if x.empty:
                     raise NNError(x.message or "the image is empty")
                 xs.append(x.x)
                 ok.append(name)
-            except (NNError, OSError) as exc:
-                errors[name] = str(exc) if isinstance(exc, NNError) else f"cannot read: {exc.strerror or exc}"
+            except NNError as exc:
+                errors[name] = str(exc)
+            except OSError as exc:
+                errors[name] = f"cannot read: {exc.strerror or exc}"
         probs = dict(zip(ok, net.predict_proba(np.stack(xs)) if xs else []))
         for name in names:
             if name in errors:
@@ -315,26 +350,6 @@ def cmd_predict(args) -> int:
                 print(f"{name}: {digit} ({100 * p[digit]:.1f}%)")
         sys.stdout.flush()
     return 1 if failed else 0
-
-
-def _open_image(name: str):
-    """A Pillow image, fully read; unreadable or non-image files raise NNError."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(name) as im:
-            im.load()
-            return im.copy()
-    except FileNotFoundError:
-        raise NNError("no such file") from None
-    except IsADirectoryError:
-        raise NNError("is a folder, not an image") from None
-    except UnidentifiedImageError:
-        raise NNError("not an image file Pillow can read") from None
-    except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged image data
-        raise NNError(f"damaged image ({exc})") from None
-    except Image.DecompressionBombError:
-        raise NNError("image is too large") from None
 
 
 # ----- download ---------------------------------------------------------------------------------

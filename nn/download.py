@@ -118,6 +118,20 @@ def _reason(exc: BaseException) -> str:
 # Command line
 
 
+def _seconds(text: str) -> float:
+    """argparse type: a positive, finite number of seconds."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds greater than 0 (got {text!r})")
+    return value
+
+
 def add_download_arguments(parser) -> None:
     """Add `download`'s options to an argparse (sub)parser: --dest, --mirror (repeatable), --timeout."""
     # The project's own MNIST/ folder, wherever the command is run from: that is where the app looks.
@@ -126,7 +140,7 @@ def add_download_arguments(parser) -> None:
     parser.add_argument("--mirror", action="append", metavar="URL",
                         help="base URL holding the four MNIST .gz files; repeat to try several "
                              "(default: " + ", ".join(MIRRORS) + ")")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout", type=_seconds, default=TIMEOUT_S, metavar="SECONDS",
                         help=f"network timeout per request (default: {TIMEOUT_S:g})")
 
 

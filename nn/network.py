@@ -10,6 +10,7 @@ All parameters live in one flat vector `params` (and the gradients in `grads`); 
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable, Iterator, Sequence
 
@@ -193,7 +194,7 @@ class Network:
         other.step_count, other.total_steps = self.step_count, self.total_steps
         other.epochs_trained = self.epochs_trained
         if self.rng is not None:  # snapshots have no generator: the copy keeps its seeded one
-            other.rng = np.random.default_rng(self.rng.integers(2**63))
+            other.rng = copy.deepcopy(self.rng)  # same shuffles to come; this network's rng untouched
         return other
 
     def snapshot(self) -> "Network":

@@ -275,3 +275,36 @@ def naive_resize(image) -> np.ndarray:
     ink = ink_image(image)
     out = _resize(ink, SIZE, SIZE)
     return np.clip(out, 0, 1, out=out)
+
+
+def open_image(path) -> Image.Image:
+    """Read an image file (PNG, JPEG, BMP, ...) fully, upright as its EXIF orientation says.
+
+    Raises DataError with a short reason for a missing, unreadable, damaged or too large file
+    (the size is checked from the header, before any pixel is decoded).
+    """
+    import warnings
+
+    from PIL import ImageOps, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check the size ourselves
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise DataError(f"the image is {im.width}x{im.height}; scale it below "
+                                    f"{MAX_PIXELS // 1_000_000} megapixels first")
+                im.load()
+                return ImageOps.exif_transpose(im)  # phone photos store "rotate me" instead of rotating
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError("no such file") from None
+    except IsADirectoryError:
+        raise DataError("is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise DataError("not an image file Pillow can read") from None
+    except Image.DecompressionBombError:
+        raise DataError("the image is too large") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated or damaged image data
+        raise DataError(f"damaged image ({exc})") from None

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BATCH_EVENT_INTERVAL = 0.1  # seconds between BatchDone events: ~10 a second is plenty for a plot
 SNAPSHOT_INTERVAL = 0.3  # seconds between weight snapshots for the drawing pad
+MAX_QUEUED = 20  # no new snapshot while this many events wait unread
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,11 @@ def parse_setting(name: str, text: str):
                 return False
             raise ValueError
     except ValueError:
-        examples = {"layers": "256,128", "lr": "0.001", "train_limit": "60000 or all", "augment": "on or off"}
+        examples = {"layers": "whole numbers like 256,128", "lr": "a number greater than 0, such as 0.001",
+                    "weight_decay": "a number such as 0.0001", "momentum": "a number such as 0.9",
+                    "train_limit": "a whole number such as 60000, or all", "augment": "on or off",
+                    "batch_size": "a whole number such as 128", "epochs": "a whole number such as 10",
+                    "seed": "a whole number such as 0"}
         hint = examples.get(name, "a number")
         raise ConfigError(f"{label}: {text!r} is not valid; expected {hint}.") from None
     return text
@@ -209,7 +214,8 @@ class Trainer:
     """
 
     def __init__(self, config: TrainingConfig, x_train, labels_train, x_val=None, labels_val=None,
-                 network: Network | None = None, augment=None, blas_threads: int | None = None):
+                 network: Network | None = None, augment=None, blas_threads: int | None = None,
+                 snapshots: bool = True):
         self.config = config
         n = len(x_train)
         if n == 0:
@@ -220,7 +226,9 @@ class Trainer:
         self.labels_val = labels_val if labels_val is not None else labels_train[:0]
         if network is not None:
             self._check_same_shape(network)
+            network = network.copy()  # copied here, on the caller's thread: the caller's object is never touched
         self._start_network = network
+        self.snapshots = snapshots
         self.augment = augment
         if augment is None and config.augment:
             from .augment import augment_batch  # only needed when asked for
@@ -291,7 +299,7 @@ class Trainer:
         cfg = self.config
         if self._start_network is None:
             return cfg.network()
-        net = self._start_network.copy()
+        net = self._start_network
         # New settings apply to the continued model; the optimiser restarts if it changed.
         same_opt = net.optimizer_name == cfg.optimizer
         net.lr, net.momentum, net.weight_decay = cfg.lr, cfg.momentum, cfg.weight_decay
@@ -331,7 +339,8 @@ class Trainer:
                     left = cfg.epochs * n - done_samples
                     self.events.put(BatchDone(epoch, i + 1, of, loss_sum / loss_n, rate, left / max(rate, 1e-9)))
                     loss_sum, loss_n, last_event = 0.0, 0, now
-                if now - last_snap >= SNAPSHOT_INTERVAL:
+                # A window busy in a dialog drains nothing: never let copies of the weights pile up.
+                if self.snapshots and now - last_snap >= SNAPSHOT_INTERVAL and self.events.qsize() < MAX_QUEUED:
                     self.events.put(Snapshot(net.snapshot()))
                     last_snap = now
                 if self._stop.is_set() or not self._running.is_set():
@@ -342,15 +351,30 @@ class Trainer:
             seconds = time.perf_counter() - epoch_start
             val_loss, val_acc, confusion = float("nan"), float("nan"), np.zeros((10, 10), np.int64)
             if len(self.x_val):
-                val_loss, val_acc, preds = net.evaluate(self.x_val, self.labels_val)
-                confusion = confusion_matrix(np.asarray(self.labels_val), preds)
+                measured = self._validate(net)
+                if measured is None:  # stopped during validation
+                    return TrainingStopped(net.snapshot(), tuple(history))
+                val_loss, val_acc, confusion = measured
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                             "val_accuracy": val_acc, "seconds": seconds})
             snap = net.snapshot()
             self.events.put(EpochDone(epoch, cfg.epochs, train_loss, val_loss, val_acc, confusion, seconds, snap))
-            if self._stop.is_set():
+            if (self._stop.is_set() or not self._running.is_set()) and not self._wait_while_paused():
                 return TrainingStopped(snap, tuple(history))
         return TrainingFinished(net.snapshot(), tuple(history))
+
+    def _validate(self, net: Network, chunk: int = 1000):
+        """(loss, accuracy, confusion) on the validation set, in slices; None if Stop came meanwhile."""
+        n = len(self.x_val)
+        labels = np.asarray(self.labels_val).astype(np.int64)
+        loss_sum, preds = 0.0, np.empty(n, dtype=np.int64)
+        for i in range(0, n, chunk):
+            if self._stop.is_set():
+                return None
+            loss, _, p = net.evaluate(self.x_val[i:i + chunk], labels[i:i + chunk])
+            loss_sum += loss * len(p)
+            preds[i:i + chunk] = p
+        return loss_sum / n, float((preds == labels).mean()), confusion_matrix(labels, preds)
 
     def _wait_while_paused(self) -> bool:
         """Block while paused (waking often so Stop works); False if a stop was asked for."""

@@ -111,3 +111,31 @@ def test_shipped_model_reads_a_drawn_one():
     (ROOT / ".pytest_one.png").unlink()
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["digit"] == 1
+
+
+def test_unwritable_out_is_refused_before_training(tmp_path):
+    train, test = _tiny_csvs(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = run("train", "--train", train, "--test", test, "--out", blocker / "m.npz")
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr
+    assert "epoch   1" not in r.stderr  # no time spent training
+    r = run("train", "--train", train, "--test", test, "--out", "")
+    assert r.returncode == 2 and "--out needs a file name" in r.stderr
+
+
+def test_ctrl_c_stops_after_a_batch_and_still_saves(tmp_path):
+    import signal
+    import time
+
+    train, test = _tiny_csvs(tmp_path, n=3000)
+    out = tmp_path / "m.npz"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", "--train", str(train), "--test",
+                             str(test), "--layers", "256", "--epochs", "500", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # loading, then a few seconds of training
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "Stopping after this batch" in stderr and "Traceback" not in stderr
+    assert "stopped after" in stdout and out.exists()

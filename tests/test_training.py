@@ -162,3 +162,47 @@ def test_config_from_strings_parses_good_text():
 def test_confusion_matrix():
     m = confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), k=3)
     assert m.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_stop_during_validation_ends_without_finishing_it(monkeypatch):
+    x, labels = _data(2500)  # validated in three slices of at most 1,000
+    trainer = Trainer(TrainingConfig(layers=(8,), epochs=3), x, labels, x, labels)
+    calls = []
+
+    def evaluate_then_stop(self, *args, **kwargs):
+        calls.append(1)
+        trainer.stop()  # Stop pressed while the first slice of validation is being measured
+        return original(self, *args, **kwargs)
+
+    original = Network.evaluate
+    monkeypatch.setattr(Network, "evaluate", evaluate_then_stop)
+    trainer.start()
+    events = _drain(trainer)
+    assert isinstance(events[-1], TrainingStopped)
+    assert not any(isinstance(e, EpochDone) for e in events)
+    assert len(calls) == 1, "validation went on after Stop"
+
+
+def test_snapshots_do_not_pile_up_when_nobody_reads():
+    from nn.training import MAX_QUEUED
+
+    x, labels = _data(20000)
+    trainer = Trainer(TrainingConfig(layers=(32,), epochs=200), x, labels)
+    trainer.start()
+    time.sleep(2.5)  # a window busy in a file dialog reads nothing
+    trainer.stop()
+    events = _drain(trainer)
+    assert sum(isinstance(e, Snapshot) for e in events) <= MAX_QUEUED
+
+
+def test_no_snapshots_when_not_wanted_and_caller_network_untouched():
+    x, labels = _data(500)
+    net = Network((16,))
+    state = net.rng.bit_generator.state
+    params = net.params.copy()
+    trainer = Trainer(TrainingConfig(layers=(16,), epochs=2), x, labels, network=net, snapshots=False)
+    trainer.start()
+    events = _drain(trainer)
+    assert isinstance(events[-1], TrainingFinished)
+    assert not any(isinstance(e, Snapshot) for e in events)
+    assert net.rng.bit_generator.state == state and np.array_equal(net.params, params)
