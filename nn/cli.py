@@ -214,6 +214,9 @@ def cmd_train(args) -> int:
         print(f"saved {path}", file=sys.stderr)
     verb = "stopped after" if isinstance(end, TrainingStopped) else "trained"
     print(f"{verb} {len(history)} epochs in {seconds:.1f} s: test accuracy {100 * test_acc:.2f}%")
+    if history and test_acc < 0.2:  # ten classes: 10 % is guessing
+        print(f"That is close to guessing: the learning rate ({config.lr:g}) may be too high or too low; "
+              "the default 0.001 with adam is a safe start.", file=sys.stderr)
     if args.json:
         print(json.dumps(result))
     return 0
