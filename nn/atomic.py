@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 
@@ -11,16 +13,26 @@ def write_atomically(path, write) -> None:
 
     Readers see the old file or the new one, never half of one, and a failed write leaves no
     temporary file behind. open(..., "xb") rather than mkstemp, so the file gets the usual
-    permissions (umask) instead of owner-only ones. Exceptions from `write` and OSError pass through.
+    permissions (umask) instead of owner-only ones. A symlink is followed: its target is replaced
+    and the link stays. Raises OSError(EINVAL, "not a regular file") without touching anything when
+    `path` exists but is not a regular file (a device, a FIFO, a folder): replacing one of those
+    with a file is never what the user meant. Exceptions from `write` and OSError pass through.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    target = Path(os.path.realpath(path))  # the temporary file must sit beside the real file
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        pass  # a new file (or a missing folder, which open() below reports)
+    else:
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "xb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -16,7 +16,10 @@ Layout (format "digit-recognizer-model", version 1), every entry a plain NumPy a
 from __future__ import annotations
 
 import json
+import math
+import stat
 import zipfile
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from .activations import HIDDEN_ACTIVATIONS
 from .atomic import write_atomically
 from .errors import ModelFileError, NNError
 from .losses import LOSSES
-from .network import N_IN, N_OUT, Network
+from .network import N_IN, N_OUT, Network, check_layers
 
 FORMAT_NAME = "digit-recognizer-model"
 FORMAT_VERSION = 1
@@ -78,55 +81,116 @@ def save_model(path, network: Network, metadata: dict | None = None, include_opt
 def load_model(path) -> tuple[Network, dict]:
     """Read and validate a model file; returns (network, metadata). Raises ModelFileError, one line.
 
-    Everything is checked before a Network is built, so a failed load changes nothing.
+    Everything is checked before a Network is built, so a failed load changes nothing. Only the
+    entries the format uses are read (others are ignored), each after its uncompressed size has been
+    checked against what the layer sizes allow, so a small hostile file cannot use gigabytes.
     """
     path = Path(path)
     name = path.name
     try:
         if path.is_dir():
             raise ModelFileError(f"{path} is a folder, not a model file.")
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device could block or never end
+            raise ModelFileError(f"{path} is not a regular file, so not a model file.")
+        with open(path, "rb") as f:
+            head = f.read(8)
     except FileNotFoundError:
         raise ModelFileError(f"{path} does not exist.") from None
     except OSError as exc:
         raise ModelFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    if size > MAX_FILE_BYTES:
-        raise ModelFileError(f"{name} is {size / 1e9:.1f} GB, too large to be a model of this program.")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ModelFileError(f"{name} is {st.st_size / 1e9:.1f} GB, too large to be a model of this program.")
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # what np.load takes for a zip (.npz)
+        raise ModelFileError(_not_a_zip(name, head))
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{name} is a single NumPy array, not a model (.npz) file.")
-        with npz:
-            data = {key: npz[key] for key in npz.files}
+        with zipfile.ZipFile(path) as zf:
+            return _read_model(zf, name)
     except ModelFileError:
         raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFileError(f"{name} contains pickled Python objects, which are never loaded (unsafe).") from None
-        raise ModelFileError(f"{name} is not a valid model file: {exc}.") from None
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFileError(f"{name} is damaged or truncated ({exc}).") from None
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise ModelFileError(f"{name} is damaged or truncated ({_one_line(exc)}).") from None
     except OSError as exc:
-        raise ModelFileError(f"{name} is not a model file (not an .npz archive): {exc.strerror or exc}.") from None
-    except Exception as exc:  # zlib.error, struct.error, ...: a damaged archive in any way
-        raise ModelFileError(f"{name} is damaged ({type(exc).__name__}: {exc}).") from None
-    return _network_from_arrays(data, name)
+        raise ModelFileError(f"Cannot read {path}: {exc.strerror or _one_line(exc)}.") from None
+    except ValueError as exc:  # numpy's header checks, a short array, ...
+        if "allow_pickle" in str(exc):  # a backstop: _member refuses object arrays before reading them
+            raise ModelFileError(_pickled(name)) from None
+        raise ModelFileError(f"{name} is not a valid model file: {_one_line(exc)}.") from None
+    except Exception as exc:  # a safety net: a hostile file must never show a traceback
+        raise ModelFileError(f"{name} is damaged ({type(exc).__name__}: {_one_line(exc)}).") from None
 
 
-def _str(data: dict, key: str, name: str) -> str:
-    value = data[key]
+def _not_a_zip(name: str, head: bytes) -> str:
+    if not head:
+        return f"{name} is empty, not a model file."
+    if head.startswith(b"\x93NUMPY"):
+        return f"{name} is a single NumPy array, not a model (.npz) file."
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):  # pickle protocols 2-5
+        return _pickled(name)
+    return f"{name} is not a model file (not an .npz archive)."
+
+
+def _pickled(name: str) -> str:
+    return f"{name} contains pickled Python objects, which are never loaded (unsafe)."
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+# Upper bounds on an entry's uncompressed size (its .npy header included). Weights and optimiser
+# arrays get 8 bytes a value (float64 at most) plus room for the header.
+_SMALL_ENTRY = 64 * 1024  # format, format_version, sizes, activations, loss, opt_name, opt_t
+_METADATA_LIMIT = 16 * 1024**2 + 4096
+_HEADER_ROOM = 4096
+
+
+def _member(zf: zipfile.ZipFile, key: str, limit: int, name: str, bound: str = "a model file allows"):
+    """The array stored as `key`.npy, or None when there is none.
+
+    Before anything is decompressed, the entry's uncompressed size must be at most `limit` bytes,
+    and the shape in its .npy header must fit in that size (else numpy would allocate what the
+    header claims). Raises ModelFileError for either, and for object (pickled) arrays.
+    """
+    try:
+        info = zf.getinfo(key + ".npy")
+    except KeyError:
+        return None
+    if info.file_size > limit:
+        raise ModelFileError(f"{name}: {key} is larger than {bound}; the file is damaged.")
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:  # 3.0 is only for structured dtypes with non-Latin-1 field names, never in a model
+            raise ModelFileError(f"{name}: {key} uses .npy version {version}, which model files never use.")
+        if dtype.hasobject:
+            raise ModelFileError(_pickled(name))
+        if min(shape, default=0) < 0 or math.prod(shape) * dtype.itemsize > info.file_size - f.tell():
+            raise ModelFileError(f"{name}: {key} holds less data than its header says; the file is damaged.")
+        f.seek(0)
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _str(value: np.ndarray, key: str, name: str) -> str:
     if value.dtype.kind != "U" or value.ndim != 0:
         raise ModelFileError(f"{name}: '{key}' should be a text value.")
     return str(value)
 
 
-def _network_from_arrays(data: dict, name: str) -> tuple[Network, dict]:
-    if "format" not in data or data["format"].dtype.kind != "U" or str(data["format"]) != FORMAT_NAME:
+def _read_model(zf: zipfile.ZipFile, name: str) -> tuple[Network, dict]:
+    """Validate the entries in order (each size bound follows from `sizes`), then build the Network."""
+    fmt = _member(zf, "format", _SMALL_ENTRY, name)
+    if fmt is None or fmt.dtype.kind != "U" or fmt.ndim != 0 or str(fmt) != FORMAT_NAME:
         raise ModelFileError(f"{name} is an .npz file, but not a model saved by this program.")
-    missing = [k for k in ("format_version", "sizes", "activations", "loss", "metadata") if k not in data]
+    entries = set(zf.namelist())
+    required = ("format_version", "sizes", "activations", "loss", "metadata")
+    missing = [k for k in required if k + ".npy" not in entries]
     if missing:
         raise ModelFileError(f"{name} is missing {', '.join(missing)}; the file is incomplete.")
-    version = data["format_version"]
+    version = _member(zf, "format_version", _SMALL_ENTRY, name)
     if version.dtype.kind not in "iu" or version.ndim != 0:
         raise ModelFileError(f"{name}: format_version should be a whole number.")
     if int(version) > FORMAT_VERSION:
@@ -134,71 +198,130 @@ def _network_from_arrays(data: dict, name: str) -> tuple[Network, dict]:
             f"{name} uses model format version {int(version)}; this program reads up to version "
             f"{FORMAT_VERSION}. Update the program to open it."
         )
-    sizes = data["sizes"]
+    if int(version) < 1:
+        raise ModelFileError(f"{name}: format_version is {int(version)}, but versions start at 1; the file is damaged.")
+    sizes = _member(zf, "sizes", _SMALL_ENTRY, name)
     if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
         raise ModelFileError(f"{name}: 'sizes' should list the layer widths, e.g. [784, 256, 128, 10].")
     sizes = tuple(int(s) for s in sizes)
     if sizes[0] != N_IN or sizes[-1] != N_OUT or min(sizes) < 1:
         raise ModelFileError(f"{name}: a {'-'.join(map(str, sizes))} network; this program needs 784 inputs and 10 outputs.")
-    acts = data["activations"]
-    if acts.dtype.kind != "U" or acts.ndim != 1 or len(acts) != len(sizes) - 2:
+    try:
+        hidden = check_layers(sizes[1:-1])  # before any weights are read: their size bounds follow from these
+    except NNError as exc:
+        raise ModelFileError(f"{name}: {exc}") from None
+    acts = _member(zf, "activations", _SMALL_ENTRY, name)
+    if acts.dtype.kind != "U" or acts.ndim != 1 or len(acts) != len(hidden):
         raise ModelFileError(f"{name}: 'activations' should name one activation per hidden layer.")
     acts = tuple(str(a) for a in acts)
     bad = [a for a in acts if a not in HIDDEN_ACTIVATIONS]
     if bad:
         raise ModelFileError(f"{name}: unknown activation {bad[0]!r} (known: {', '.join(HIDDEN_ACTIVATIONS)}).")
-    loss = _str(data, "loss", name)
+    loss = _str(_member(zf, "loss", _SMALL_ENTRY, name), "loss", name)
     if loss not in LOSSES:
         raise ModelFileError(f"{name}: unknown loss {loss!r} (known: {', '.join(LOSSES)}).")
+    meta_text = _str(_member(zf, "metadata", _METADATA_LIMIT, name), "metadata", name)
     try:
-        meta = json.loads(_str(data, "metadata", name))
-        if not isinstance(meta, dict):
-            raise ValueError
-    except ValueError:
-        raise ModelFileError(f"{name}: the metadata is not a JSON object; the file is damaged.") from None
+        meta = json.loads(meta_text)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        meta = None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{name}: the metadata is not a JSON object; the file is damaged.")
+    weights = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         for key, shape in ((f"w{l}", (n_in, n_out)), (f"b{l}", (n_out,))):
-            if key not in data:
+            arr = _member(zf, key, math.prod(shape) * 8 + _HEADER_ROOM, name, "its layer sizes allow")
+            if arr is None:
                 raise ModelFileError(f"{name} is missing {key}; the file is incomplete.")
-            arr = data[key]
             if arr.dtype.kind != "f":
                 raise ModelFileError(f"{name}: {key} holds {arr.dtype} values; floating-point numbers expected.")
             if arr.shape != shape:
                 raise ModelFileError(f"{name}: {key} has shape {arr.shape}; {shape} expected for these layer sizes.")
             if not np.isfinite(arr).all():
                 raise ModelFileError(f"{name}: {key} contains NaN or infinite values; the model is broken.")
-    hyper = meta.get("hyperparameters") if isinstance(meta.get("hyperparameters"), dict) else {}
-    try:
-        net = Network(sizes[1:-1], acts, loss, **_safe_hyper(hyper))
-    except NNError:
-        net = Network(sizes[1:-1], acts, loss)
+            weights[key] = arr
+    net = _build_network(hidden, acts, loss, meta, name)
     for l in range(1, len(sizes)):
-        net.w[l - 1][...] = data[f"w{l}"]
-        net.b[l - 1][...] = data[f"b{l}"]
-    net.epochs_trained = int(meta.get("epochs_trained", 0) or 0)
-    _load_optimizer_state(net, data)
+        net.w[l - 1][...] = weights[f"w{l}"]
+        net.b[l - 1][...] = weights[f"b{l}"]
+    if "epochs_trained" in meta:
+        meta["epochs_trained"] = net.epochs_trained = _count(meta["epochs_trained"])
+    _load_optimizer_state(net, zf, name)
     return net, meta
 
 
-def _safe_hyper(hyper: dict) -> dict:
-    keys = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "schedule", "seed")
-    return {k: hyper[k] for k in keys if k in hyper}
-
-
-def _load_optimizer_state(net: Network, data: dict) -> None:
-    """Restore optimiser state when it matches; anything odd just means a fresh optimiser."""
-    if "opt_name" not in data or str(data["opt_name"]) != net.optimizer.name:
-        return
-    state = {k[4:]: data[k] for k in data if k.startswith("opt_") and k != "opt_name"}
+def _build_network(hidden: tuple, acts: tuple, loss: str, meta: dict, name: str) -> Network:
+    """The Network with the saved hyperparameters; unusable ones fall back to the defaults."""
+    hyper = meta.get("hyperparameters")
     try:
-        for key, value in state.items():
-            if value.ndim == 1 and value.shape != net.params.shape:
-                return
-            if not np.isfinite(value).all():
-                return
-        net.optimizer.load_state(state)
-    except (KeyError, ValueError, TypeError):
+        return Network(hidden, acts, loss, **_safe_hyper(hyper if isinstance(hyper, dict) else {}))
+    except (NNError, TypeError, ValueError, OverflowError):
         pass
+    try:
+        return Network(hidden, acts, loss)
+    except NNError as exc:
+        raise ModelFileError(f"{name}: {exc}") from None
+
+
+def _safe_hyper(hyper: dict) -> dict:
+    """The saved hyperparameters of the right JSON type (numbers finite, names text); others dropped."""
+    kinds = {"optimizer": "name", "schedule": "name", "lr": "number", "momentum": "number",
+             "weight_decay": "number", "batch_size": "count", "seed": "seed"}
+    out = {}
+    for key, kind in kinds.items():
+        value = hyper.get(key)
+        if key not in hyper or isinstance(value, bool):
+            continue  # bool is an int to Python, never a setting here
+        if kind == "name":
+            ok = isinstance(value, str)
+        elif kind == "number":
+            ok = isinstance(value, (int, float)) and _finite(value)
+        elif kind == "count":
+            ok = isinstance(value, int)
+        else:
+            ok = value is None or (isinstance(value, int) and value >= 0)
+        if ok:
+            out[key] = value
+    return out
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range, e.g. 1 followed by 400 zeros
+        return False
+
+
+def _count(value) -> int:
+    """A non-negative whole number from the metadata, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _load_optimizer_state(net: Network, zf: zipfile.ZipFile, name: str) -> None:
+    """Restore optimiser state when all of it matches; anything odd just means a fresh optimiser.
+
+    Only the entries this optimiser uses are read: t, then velocity (momentum) or m and v (adam),
+    each (P,) floating-point, finite, and v non-negative. Oversized entries raise ModelFileError.
+    """
+    opt = net.optimizer
+    opt_name = _member(zf, "opt_name", _SMALL_ENTRY, name)
+    if opt_name is None or opt_name.dtype.kind != "U" or opt_name.ndim != 0 or str(opt_name) != opt.name:
+        return
+    state = {}
+    for key in opt.state():
+        limit = _SMALL_ENTRY if key == "t" else net.params.size * 8 + _HEADER_ROOM
+        value = _member(zf, f"opt_{key}", limit, name, "its layer sizes allow")
+        if value is None:
+            return
+        state[key] = value
+    t = state["t"]
+    if t.dtype.kind not in "iu" or t.ndim != 0 or int(t) < 0:
+        return
+    for key, value in state.items():
+        if key != "t" and not (value.dtype.kind == "f" and value.shape == net.params.shape
+                               and np.isfinite(value).all() and (key != "v" or (value >= 0).all())):
+            return
+    opt.load_state(state)
 
 
 def read_metadata(path) -> dict:

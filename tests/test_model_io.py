@@ -1,13 +1,18 @@
 """Model files: round trips for random architectures; corrupt, truncated, foreign and pickled files
 are refused with one clear line, and a failed save or load changes nothing."""
 
+import io
+import json
 import os
+import pickle
 import tempfile
+import zipfile
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from nn import model_io
 from nn.errors import ModelFileError
 from nn.model_io import FORMAT_VERSION, load_model, save_model
 from nn.network import Network
@@ -70,6 +75,14 @@ def _valid_arrays():
     (lambda a: a.update(activations=np.array(["swish"])), "unknown activation"),
     (lambda a: a.update(metadata=np.array("{not json")), "metadata"),
     (lambda a: a.pop("sizes"), "missing sizes"),
+    (lambda a: a.update(format_version=np.array(0)), "damaged"),
+    (lambda a: a.update(format_version=np.array(-1)), "damaged"),
+    (lambda a: a.update(metadata=np.array("[" * 100_000 + "]" * 100_000)), "metadata"),  # RecursionError
+    (lambda a: a.update(sizes=np.array([784] + [2] * 11 + [10]), activations=np.array(["relu"] * 11),
+                        **{f"w{l}": np.zeros((2 if l > 1 else 784, 2 if l < 12 else 10), np.float32)
+                           for l in range(1, 13)},
+                        **{f"b{l}": np.zeros(2 if l < 12 else 10, np.float32) for l in range(1, 13)}),
+     "^bad.npz: At most 10 hidden layers"),  # a ConfigError would be shown as a usage error
 ])
 def test_bad_contents_are_refused(tmp_path, change, match):
     arrays = _valid_arrays()
@@ -87,8 +100,16 @@ def test_foreign_npz_not_a_zip_truncated_missing_and_pickled(tmp_path):
         load_model(foreign)
     text = tmp_path / "text.npz"
     text.write_text("hello")
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match=r"not a model file \(not an .npz archive\)"):
         load_model(text)
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty"):
+        load_model(empty)
+    raw_pickle = tmp_path / "raw.npz"
+    raw_pickle.write_bytes(pickle.dumps({"w1": 1}, protocol=4))
+    with pytest.raises(ModelFileError, match="pickled"):
+        load_model(raw_pickle)
     good = save_model(tmp_path / "good.npz", Network((4,)))
     data = good.read_bytes()
     for cut in (10, len(data) // 2, len(data) - 30):
@@ -142,3 +163,187 @@ def test_saved_file_has_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _save_with_metadata(path, metadata):
+    arrays = _valid_arrays()
+    arrays["metadata"] = np.array(metadata if isinstance(metadata, str) else json.dumps(metadata))
+    _write_npz(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("epochs", ['"x"', "NaN", "Infinity", "1e400", "-3", "2.5", "true", "null", "[1]"])
+def test_odd_epochs_trained_count_as_zero(tmp_path, epochs):
+    path = _save_with_metadata(tmp_path / "m.npz", '{"epochs_trained": %s}' % epochs)
+    net, meta = load_model(path)
+    assert net.epochs_trained == 0 and meta["epochs_trained"] == 0
+
+
+def test_epochs_trained_survives_a_round_trip(tmp_path):
+    net = Network((4,))
+    net.epochs_trained = 7
+    back, meta = load_model(save_model(tmp_path / "m.npz", net))
+    assert back.epochs_trained == 7 and meta["epochs_trained"] == 7
+
+
+@pytest.mark.parametrize("hyper", [
+    {"seed": "abc"}, {"seed": -3}, {"seed": [1, 2]}, {"seed": 1.5}, {"momentum": "0.9"},
+    {"lr": "x"}, {"lr": 10**400}, {"lr": True}, {"weight_decay": None}, {"batch_size": 1.5},
+    {"batch_size": "128"}, {"schedule": ["x"]}, {"schedule": "sometimes"}, {"optimizer": 3},
+    {"optimizer": "rmsprop"}, {"momentum": 2.0}, "not a dict", [1, 2],
+])
+def test_odd_hyperparameters_fall_back_to_defaults(tmp_path, hyper):
+    path = _save_with_metadata(tmp_path / "m.npz", {"hyperparameters": hyper})
+    net, meta = load_model(path)
+    default = Network((4,))
+    assert (net.optimizer_name, net.lr, net.momentum, net.batch_size, net.schedule) == (
+        default.optimizer_name, default.lr, default.momentum, default.batch_size, default.schedule)
+    assert meta["hyperparameters"] == hyper
+
+
+def test_a_bad_hyperparameter_does_not_drop_the_good_ones(tmp_path):
+    path = _save_with_metadata(tmp_path / "m.npz", {"hyperparameters": {"momentum": "0.9", "lr": 0.25,
+                                                                         "optimizer": "sgd"}})
+    net, _ = load_model(path)
+    assert net.lr == 0.25 and net.optimizer_name == "sgd" and net.momentum == 0.9
+
+
+def test_an_unexpected_error_becomes_one_line(tmp_path, monkeypatch):
+    path = save_model(tmp_path / "m.npz", Network((4,)))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something\nunforeseen")
+
+    monkeypatch.setattr(model_io, "Network", broken)
+    with pytest.raises(ModelFileError, match="^m.npz is damaged \\(RuntimeError: something unforeseen\\)\\.$"):
+        load_model(path)
+
+
+def _npy(shape, dtype="<f4", data=b""):
+    """A .npy entry whose header says `shape`, followed by `data` (which need not match)."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return out.getvalue() + data
+
+
+def _write_zip(path, arrays, raw=None):
+    """A .npz of `arrays` plus `raw` entries (name -> .npy bytes), deflated as np.savez_compressed does."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key, value in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, value, allow_pickle=False)
+            zf.writestr(key + ".npy", buf.getvalue())
+        for key, data in (raw or {}).items():
+            zf.writestr(key + ".npy", data)
+    return path
+
+
+def test_a_member_larger_than_its_layer_sizes_allow_is_never_inflated(tmp_path, monkeypatch):
+    arrays = _valid_arrays()
+    w1 = arrays.pop("w1")  # (784, 4): 12.5 kB of float32; 4 MB of trailing zeros deflate to ~4 kB
+    bomb = _write_zip(tmp_path / "bomb.npz", arrays, {"w1": _npy(w1.shape, data=w1.tobytes() + bytes(4 << 20))})
+    read, real_read_array = [], np.lib.format.read_array
+
+    def spy(f, *args, **kwargs):
+        read.append(f.name)
+        return real_read_array(f, *args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "read_array", spy)
+    with pytest.raises(ModelFileError, match="^bomb.npz: w1 is larger than its layer sizes allow; the file is damaged"):
+        load_model(bomb)
+    assert bomb.stat().st_size < 100_000 and "format.npy" in read and "w1.npy" not in read
+
+
+def test_oversized_metadata_and_optimizer_state_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(model_io, "_METADATA_LIMIT", 10_000)
+    path = _save_with_metadata(tmp_path / "meta.npz", {"note": "x" * 5000})  # 20 kB as UTF-32
+    with pytest.raises(ModelFileError, match="metadata is larger"):
+        load_model(path)
+    net = Network((4,), optimizer="adam")
+    net.partial_fit(np.zeros((10, 784), np.float32), np.arange(10))
+    path = save_model(tmp_path / "opt.npz", net)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["opt_m"] = np.zeros(net.params.size * 3, np.float32)  # (P,) float64 would be 8P bytes
+    with pytest.raises(ModelFileError, match="opt_m is larger than its layer sizes allow"):
+        load_model(_write_zip(tmp_path / "opt_big.npz", arrays))
+
+
+def test_a_header_promising_more_than_the_entry_holds_is_refused_before_allocating(tmp_path):
+    arrays = _valid_arrays()
+    del arrays["w1"]
+    path = _write_zip(tmp_path / "liar.npz", arrays, {"w1": _npy((784, 10**9))})  # 3 TB
+    with pytest.raises(ModelFileError, match="w1 holds less data than its header says"):
+        load_model(path)
+
+
+def test_unknown_entries_are_ignored_even_hostile_ones(tmp_path):
+    raw = {"zz": _npy((10**12,)),  # 4 TB by its header: numpy would try to allocate it
+           "extra": pickle.dumps([1])}
+    arrays = _valid_arrays()
+    arrays["notes"] = np.zeros(3)
+    path = _write_zip(tmp_path / "extra.npz", arrays, raw)
+    buf = io.BytesIO()  # an object array under an unknown name, too
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("objects.npy", buf.getvalue())
+    net, _ = load_model(path)
+    assert net.sizes == (784, 4, 10)
+
+
+def test_an_object_array_under_a_known_name_is_refused_as_pickled(tmp_path):
+    arrays = _valid_arrays()
+    arrays["opt_name"] = np.array("adam")
+    buf = io.BytesIO()
+    np.save(buf, np.array([1, "x"], dtype=object), allow_pickle=True)
+    path = _write_zip(tmp_path / "p.npz", arrays, {"opt_t": buf.getvalue()})
+    with pytest.raises(ModelFileError, match="pickled"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("change", [
+    lambda a: a.update(opt_t=np.array("x")),
+    lambda a: a.update(opt_t=np.zeros((2, 2))),
+    lambda a: a.update(opt_t=np.array(-1)),
+    lambda a: a.update(opt_t=np.array(2.0)),
+    lambda a: a.update(opt_m=a["opt_m"][:-1]),
+    lambda a: a.update(opt_m=a["opt_m"].astype(np.int64)),
+    lambda a: a.update(opt_v=-a["opt_v"] - 1),
+    lambda a: a["opt_v"].__setitem__(0, np.inf),
+    lambda a: a.pop("opt_v"),
+    lambda a: a.update(opt_name=np.array(["adam"])),
+])
+def test_odd_optimizer_state_means_a_fresh_optimizer(tmp_path, change):
+    net = Network((4,), optimizer="adam")
+    net.partial_fit(np.zeros((10, 784), np.float32), np.arange(10))
+    path = save_model(tmp_path / "m.npz", net)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    back, _ = load_model(_write_zip(tmp_path / "odd.npz", arrays))
+    assert back.optimizer.t == 0 and not back.optimizer.m.any() and not back.optimizer.v.any()
+    assert np.array_equal(back.params, net.params)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_neither_read_nor_replaced(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    keep_open = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # so that a reader would not block forever
+    try:
+        os.write(keep_open, b"not a model file")  # 16 bytes: reading the magic returns at once
+        with pytest.raises(ModelFileError, match="not a regular file"):
+            load_model(fifo)
+        with pytest.raises(ModelFileError, match="^Cannot save .*pipe.npz: not a regular file.$"):
+            save_model(fifo, Network((3,)))
+    finally:
+        os.close(keep_open)
+    assert os.listdir(tmp_path) == ["pipe.npz"]
+
+
+def test_saving_through_a_symlink_keeps_the_link(tmp_path):
+    target = save_model(tmp_path / "real.npz", Network((3,), seed=1))
+    link = tmp_path / "current.npz"
+    link.symlink_to("real.npz")
+    save_model(link, Network((5,), seed=2))
+    assert link.is_symlink() and load_model(target)[0].sizes == (784, 5, 10)
