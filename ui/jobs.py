@@ -173,8 +173,14 @@ def _data_loaded(app, job: Job) -> None:
     d.test_path = r.get("test_path", d.test_path)
     if "note" in r and (r.get("note") or r.get("is_sample") is not None):
         d.note, d.is_sample = r.get("note", ""), bool(r.get("is_sample"))
-    msg = f"Data ready: {d.n_train:,} training, {d.n_val:,} validation, {d.n_test:,} test digits."
-    app.set_status(msg + (f" {d.note}" if d.note else ""), "warn" if d.is_sample else "ok")
+    msg = f"Data ready: {d.n_train:,} training, {d.n_val:,} validation, {d.n_test:,} test digits"
+    if d.is_sample:  # the panel already names the files; keep the line short enough to read whole
+        msg += " from the bundled sample (no MNIST/ files). `python main.py download` gets the full set."
+    elif d.note:
+        msg += f". {d.note}"
+    else:
+        msg += "."
+    app.set_status(msg, "warn" if d.is_sample else "ok")
     request_eval(app)
 
 
