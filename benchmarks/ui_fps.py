@@ -47,7 +47,7 @@ def find_data(path: str | None) -> str:
 
 def headless_rate(cfg, x, labels, seconds: float) -> float:
     """Digits per second of a Trainer with no window, after a 1 s warm-up."""
-    trainer = tr.Trainer(cfg, x, labels, blas_threads=1)
+    trainer = tr.Trainer(cfg, x, labels)
     trainer.start()
     t0 = time.perf_counter()
     first = last = None

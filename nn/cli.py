@@ -7,6 +7,7 @@ argparse does), 1 when the work itself failed (a broken file, a diverging run). 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -24,12 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default.npz"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that also turns our ConfigError into its usage message and exit code 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="main.py", description="Handwritten-digit recognizer: a NumPy neural network "
+    parser = argparse.ArgumentParser(prog="main.py", description="Handwritten-digit recognizer: a NumPy neural network "
                      "trained on MNIST. Without a command, opens the window.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -125,14 +122,14 @@ def _load(path, what: str):
 # ----- train ------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
     from .training import (BatchDone, EpochDone, Trainer, TrainingConfig, TrainingFailed,
-                           TrainingFinished, TrainingStarted, TrainingStopped)
+                           TrainingFinished, TrainingStopped)
 
     config = TrainingConfig.from_strings(
         layers=args.layers, activation=args.activation, loss=args.loss, optimizer=args.optimizer,
         lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, batch_size=args.batch_size,
         epochs=args.epochs, train_limit=args.limit, seed=args.seed,
     )
-    config = _replace(config, schedule=args.schedule, augment=args.augment)
+    config = dataclasses.replace(config, schedule=args.schedule, augment=args.augment)
     if args.out is not None:
         _check_out(args.out)
     train_path, test_path, note = _paths(args.train, args.test)
@@ -251,12 +248,6 @@ def _shown(path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def _replace(config, **changes):
-    from dataclasses import replace
-
-    return replace(config, **changes)
 
 
 class _ProgressBar:

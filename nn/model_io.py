@@ -324,10 +324,6 @@ def _load_optimizer_state(net: Network, zf: zipfile.ZipFile, name: str) -> None:
     opt.load_state(state)
 
 
-def read_metadata(path) -> dict:
-    """Only the metadata of a model file (validates the whole file like load_model)."""
-    return load_model(path)[1]
-
 
 def _json_default(obj):
     if isinstance(obj, np.generic):

@@ -214,8 +214,7 @@ class Trainer:
     """
 
     def __init__(self, config: TrainingConfig, x_train, labels_train, x_val=None, labels_val=None,
-                 network: Network | None = None, augment=None, blas_threads: int | None = None,
-                 snapshots: bool = True):
+                 network: Network | None = None, augment=None, snapshots: bool = True):
         self.config = config
         n = len(x_train)
         if n == 0:
@@ -233,7 +232,6 @@ class Trainer:
         if augment is None and config.augment:
             from .augment import augment_batch  # only needed when asked for
             self.augment = augment_batch
-        self.blas_threads = blas_threads
         self.events: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._running = threading.Event()  # set = running, clear = paused
@@ -313,7 +311,7 @@ class Trainer:
 
     def _train(self, net: Network, history: list[dict]):
         # Overflow warnings are expected when a run diverges; the nan check reports it instead.
-        with _blas_limit(self.blas_threads), np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             return self._train_loop(net, history)
 
     def _train_loop(self, net: Network, history: list[dict]):
@@ -383,25 +381,3 @@ class Trainer:
                 return False
         return not self._stop.is_set()
 
-
-class _NoLimit:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _blas_limit(threads: int | None):
-    """Limit BLAS threads inside the training thread when threadpoolctl is installed; else nothing.
-
-    The window sets OPENBLAS_NUM_THREADS=1 before NumPy loads, which is what keeps frames on time;
-    this is an extra for callers that can not.
-    """
-    if not threads:
-        return _NoLimit()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return _NoLimit()
-    return threadpool_limits(threads)

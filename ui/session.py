@@ -52,7 +52,7 @@ def train(app) -> None:
         net, note = None, "a fresh network (the settings ask for a different shape)"
     try:
         trainer = tr.Trainer(cfg, s.data.x_train, s.data.labels_train, s.data.x_val, s.data.labels_val,
-                             network=net, blas_threads=1)
+                             network=net)
     except ImportError as e:
         app.set_status(f"Augmentation is not available ({e}); switch Augment off.", "error")
         return
