@@ -2,7 +2,8 @@
 
 The network keeps every w and b as a view into one flat array (and the gradients likewise), so
 an update is a handful of whole-vector NumPy operations instead of a loop over tensors.
-`step(params, grads, lr)` updates `params` in place; params and grads have shape (P,).
+`step(params, grads, lr)` updates `params` in place; params and grads have shape (P,), and grads
+must be the gradient times the optimiser's `grad_scale` (1 except for Adam, which saves a pass with it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class SGD:
     """Plain gradient descent: w <- w - lr * g."""
 
     name = "sgd"
+    grad_scale = 1.0  # step() takes grads = grad_scale * g; only Adam uses another factor
 
     def __init__(self, size: int, dtype=np.float32):
         self.t = 0
@@ -66,55 +68,72 @@ class Adam(SGD):
     m_hat = m / (1 - beta1^t);  v_hat = v / (1 - beta2^t)
     w <- w - lr * m_hat / (sqrt(v_hat) + eps)
 
-    Why the code looks different: it keeps m_s = m / (1 - beta1) and v_s = v / (1 - beta2), so the
-    moving averages are m_s <- beta1 m_s + g (two passes over the vector instead of three), and
-    folds every constant into lr_t and eps_t; the update is the same number. state() and
-    load_state() use the textbook m and v.
+    Why the code looks different: it makes nine passes over the parameter vector per step instead
+    of the dozen the formulas suggest (the update is memory-bound, so passes are what it costs).
+    It keeps M = kappa m / (1 - beta1) and V = kappa^2 v / (1 - beta2) for a number kappa that
+    grows by 1/beta1 every step, and takes the gradient already multiplied by kappa: `grad_scale`,
+    which the network folds into its output error delta^L for free. Then m's update is the single
+    addition M <- M + kappa g, v's is V <- (beta2 / beta1^2) V + (kappa g)^2, and the step is
+    w <- w - C M / (sqrt(V) + e), where the numbers C and e absorb kappa, the bias corrections
+    and lr. Every few dozen steps kappa returns to 1 (one more pass that step) so that V cannot
+    overflow. The result is the textbook update; state() and load_state() use the textbook m and v.
     """
 
     name = "adam"
+    _KAPPA_LIMIT = 64.0  # return kappa to 1 beyond this: V holds kappa^2 v, which must stay finite
 
     def __init__(self, size: int, dtype=np.float32, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(size, dtype)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self._m_s = np.zeros(size, dtype=dtype)
-        self._v_s = np.zeros(size, dtype=dtype)
+        self._M = np.zeros(size, dtype=dtype)
+        self._V = np.zeros(size, dtype=dtype)
         self._tmp = np.empty(size, dtype=dtype)
+        self._kappa = 1.0  # the scale of the stored M and V
+
+    @property
+    def grad_scale(self) -> float:
+        """The factor kappa the next step's gradient must already carry (grads = kappa g)."""
+        return 1.0 if self._kappa >= self._KAPPA_LIMIT else self._kappa / self.beta1
 
     def step(self, params, grads, lr: float) -> None:
+        """Update params (P,) in place from grads (P,) = grad_scale * g (see the class notes)."""
         self.t += 1
-        b1, b2, tmp, m_s, v_s = self.beta1, self.beta2, self._tmp, self._m_s, self._v_s
-        np.multiply(m_s, b1, out=m_s)
-        np.add(m_s, grads, out=m_s)
+        b1, b2, tmp, M, V = self.beta1, self.beta2, self._tmp, self._M, self._V
+        kappa = self.grad_scale
+        if self._kappa >= self._KAPPA_LIMIT:
+            np.multiply(M, b1 * kappa / self._kappa, out=M)  # M to the new, smaller scale
+        np.add(M, grads, out=M)  # M_t = (b1 kappa_t / kappa_{t-1}) M_{t-1} + kappa_t g, the factor being 1
         np.multiply(grads, grads, out=tmp)
-        np.multiply(v_s, b2, out=v_s)
-        np.add(v_s, tmp, out=v_s)
-        # sqrt(v_hat) = c sqrt(v_s) with c = sqrt((1 - b2) / (1 - b2^t)); m_hat = (1 - b1) m_s / (1 - b1^t)
+        np.multiply(V, b2 * (kappa / self._kappa) ** 2, out=V)
+        np.add(V, tmp, out=V)
+        self._kappa = kappa
+        # lr m_hat / (sqrt(v_hat) + eps) = C M / (sqrt(V) + e), with c = sqrt((1 - b2) / (1 - b2^t)):
         c = math.sqrt((1 - b2) / (1 - b2**self.t))
-        lr_t = lr * (1 - b1) / ((1 - b1**self.t) * c)
-        np.sqrt(v_s, out=tmp)
-        np.add(tmp, self.eps / c, out=tmp)
-        np.divide(m_s, tmp, out=tmp)
-        np.multiply(tmp, lr_t, out=tmp)
+        C = lr * (1 - b1) / ((1 - b1**self.t) * c)
+        np.sqrt(V, out=tmp)
+        np.add(tmp, self.eps * kappa / c, out=tmp)
+        np.divide(M, tmp, out=tmp)
+        np.multiply(tmp, C, out=tmp)
         np.subtract(params, tmp, out=params)
 
     @property
     def m(self) -> np.ndarray:
         """The textbook first moment m (a copy)."""
-        return self._m_s * (1 - self.beta1)
+        return self._M * ((1 - self.beta1) / self._kappa)
 
     @property
     def v(self) -> np.ndarray:
         """The textbook second moment v (a copy)."""
-        return self._v_s * (1 - self.beta2)
+        return self._V * ((1 - self.beta2) / self._kappa**2)
 
     def state(self) -> dict:
         return {"t": np.asarray(self.t, dtype=np.int64), "m": self.m, "v": self.v}
 
     def load_state(self, state: dict) -> None:
         self.t = int(state["t"])
-        self._m_s[...] = state["m"] / (1 - self.beta1)
-        self._v_s[...] = state["v"] / (1 - self.beta2)
+        self._kappa = 1.0
+        self._M[...] = state["m"] / (1 - self.beta1)
+        self._V[...] = state["v"] / (1 - self.beta2)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

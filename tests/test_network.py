@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nn.errors import ConfigError, DataError, TrainingError
-from nn.network import Network, one_hot
+from nn.network import Network, active_pixels, one_hot
 
 
 def test_hand_worked_forward_backward():
@@ -123,6 +123,44 @@ def test_uint8_input_trains_like_float():
     a = Network((16,), seed=1).fit(u8, labels, epochs=1)
     b = Network((16,), seed=1).fit(u8.astype(np.float32) / 255, labels, epochs=1)
     assert np.allclose(a.params, b.params, atol=1e-5)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_steps_on_only_the_lit_pixels_equal_full_steps(optimizer):
+    """Training leaves out the pixels that are blank in a whole batch; the weights must come out the same."""
+    rng = np.random.default_rng(4)
+    x = np.zeros((64, 28, 28))
+    x[:, 6:22, 8:20] = rng.random((64, 16, 12)) * (rng.random((64, 16, 12)) < 0.4)  # ink in the middle only
+    x = x.reshape(64, 784)
+    labels = rng.integers(0, 10, 64)
+    pixels = active_pixels(x)
+    assert pixels is not None and 150 < len(pixels) <= 16 * 12
+    full = Network((12, 8), optimizer=optimizer, weight_decay=1e-3, lr=0.01, seed=3, dtype=np.float64)
+    lit = full.copy()
+    for _ in range(3):
+        loss_full = full.train_step(x, labels)
+        loss_lit = lit.train_step(x[:, pixels], labels, pixels)
+        assert loss_lit == pytest.approx(loss_full, rel=1e-12)
+        np.testing.assert_allclose(lit.params, full.params, rtol=1e-10, atol=1e-13)
+    assert active_pixels(np.ones((2, 784))) is None  # nothing to leave out: the plain product
+
+
+def test_adam_train_steps_follow_the_textbook_with_weight_decay():
+    """The network hands Adam its gradient pre-multiplied (grad_scale); the steps must still be Adam's."""
+    rng = np.random.default_rng(5)
+    x, labels = rng.random((32, 784)), rng.integers(0, 10, 32)
+    net = Network((10,), optimizer="adam", weight_decay=0.01, lr=0.003, seed=2, dtype=np.float64)
+    ref = net.copy()
+    m = np.zeros_like(ref.params)
+    v = np.zeros_like(ref.params)
+    for t in range(1, 81):  # past the points where Adam rescales its moments
+        dw, db = ref.gradients(x, labels)  # these include the L2 term 0.01 w
+        g = np.concatenate([np.concatenate([d.ravel(), e]) for d, e in zip(dw, db)])
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        ref.params -= 0.003 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        net.train_step(x, labels)
+    np.testing.assert_allclose(net.params, ref.params, rtol=1e-9, atol=1e-12)
 
 
 def test_divergence_is_reported_with_a_hint():

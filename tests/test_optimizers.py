@@ -48,7 +48,7 @@ def test_adam_three_steps_follow_the_paper():
         m_hat = m / (1 - b1**t)
         v_hat = v / (1 - b2**t)
         expected = p - lr * m_hat / (np.sqrt(v_hat) + eps)
-        opt.step(p, g, lr)
+        opt.step(p, opt.grad_scale * g, lr)  # Adam takes the gradient times its grad_scale
         assert np.allclose(p, expected, rtol=1e-12, atol=1e-12)
     assert np.allclose(opt.m, m) and np.allclose(opt.v, v)
 
@@ -56,13 +56,42 @@ def test_adam_three_steps_follow_the_paper():
 def test_adam_state_round_trip_continues_identically():
     p, g = _pg()
     a = Adam(50, np.float64)
-    a.step(p, g, 0.01)
+    a.step(p, a.grad_scale * g, 0.01)
     b = Adam(50, np.float64)
     b.load_state(a.state())
     q = p.copy()
-    a.step(p, g, 0.01)
-    b.step(q, g, 0.01)
+    a.step(p, a.grad_scale * g, 0.01)
+    b.step(q, b.grad_scale * g, 0.01)
     assert np.allclose(p, q, rtol=1e-12)
+
+
+def test_adam_matches_the_paper_over_many_steps_and_rescalings():
+    """200 steps cross the points where Adam's internal scale kappa returns to 1 several times."""
+    rng = np.random.default_rng(2)
+    p = rng.normal(size=50)
+    opt = Adam(50, np.float64)
+    m, v = np.zeros(50), np.zeros(50)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
+    for t in range(1, 201):
+        g = rng.normal(size=50) * 10.0 ** rng.uniform(-4, 2)  # gradients of very different sizes
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        expected = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        opt.step(p, opt.grad_scale * g, lr)
+        assert np.allclose(p, expected, rtol=1e-10, atol=1e-12), t
+    assert np.allclose(opt.m, m, rtol=1e-10) and np.allclose(opt.v, v, rtol=1e-10)
+
+
+def test_adam_in_float32_stays_close_to_float64():
+    rng = np.random.default_rng(3)
+    p64 = rng.normal(size=1000)
+    p32 = p64.astype(np.float32)
+    a64, a32 = Adam(1000, np.float64), Adam(1000, np.float32)
+    for _ in range(300):
+        g = rng.normal(size=1000) * 1e-3
+        a64.step(p64, a64.grad_scale * g, 1e-3)
+        a32.step(p32, np.float32(a32.grad_scale) * g.astype(np.float32), 1e-3)
+    assert np.abs(p32 - p64).max() < 1e-4
 
 
 def test_cosine_schedule():
