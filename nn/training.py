@@ -8,6 +8,8 @@ TrainingFinished, TrainingStopped or TrainingFailed, sent from a `finally` block
 
 from __future__ import annotations
 
+import functools
+
 import logging
 import math
 import queue
@@ -210,7 +212,7 @@ class Trainer:
 
     x_train: (n, 784) uint8; labels_train (n,); x_val, labels_val the set evaluated after every
     epoch (may be empty). network: continue from this model (it is copied, never touched);
-    None starts fresh from `config`. `augment`: optional f(x_batch, rng) -> x_batch.
+    None starts fresh from `config`. `augment`: optional f(x_batch, rng) (see Network.iter_batches).
     """
 
     def __init__(self, config: TrainingConfig, x_train, labels_train, x_val=None, labels_val=None,
@@ -231,7 +233,7 @@ class Trainer:
         self.augment = augment
         if augment is None and config.augment:
             from .augment import augment_batch  # only needed when asked for
-            self.augment = augment_batch
+            self.augment = functools.partial(augment_batch, pixels=True)
         self.events: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._running = threading.Event()  # set = running, clear = paused

@@ -49,9 +49,22 @@ def test_uint8_pixels_are_scaled():
 
 def test_large_batches_are_warped_in_pieces_with_the_same_result():
     x = np.tile(digits(10), (150, 1))  # 1500 > CHUNK
-    out = augment_batch(x, np.random.default_rng(6))
+    out = augment_batch(x, np.random.default_rng(6), group=1)
     maps = inverse_maps(1500, np.random.default_rng(6))
     np.testing.assert_array_equal(out[-10:], warp_batch(x[-10:], maps[-10:]))
+
+
+def test_groups_share_a_transform_and_a_last_short_group_gets_its_own():
+    x = np.tile(digits(1), (21, 1))  # groups of 8, 8 and 5 of the same digit
+    out = augment_batch(x, np.random.default_rng(6), group=8)
+    maps = inverse_maps(3, np.random.default_rng(6))
+    for g, rows in enumerate((slice(0, 8), slice(8, 16), slice(16, 21))):
+        expected = warp_batch(x[:1], maps[g:g + 1])
+        np.testing.assert_array_equal(out[rows], np.repeat(expected, len(x[rows]), axis=0))
+    assert len({row.tobytes() for row in out}) == 3
+    # across chunks too: 1030 digits = 1024 (128 groups) + one group of 6
+    big = augment_batch(np.tile(digits(1), (1030, 1)), np.random.default_rng(6), group=8)
+    assert len({row.tobytes() for row in big}) == 129
 
 
 def test_no_distortion_is_the_identity():
@@ -69,19 +82,21 @@ def test_same_seed_same_result_other_seed_other_result():
     assert np.abs(a - c).mean() > 0.01
 
 
-def test_each_sample_gets_its_own_transform():
+def test_each_sample_gets_its_own_transform_with_group_1():
     x = np.repeat(digits(1), 32, axis=0)
-    out = augment_batch(x, np.random.default_rng(4))
+    out = augment_batch(x, np.random.default_rng(4), group=1)
     assert len({row.tobytes() for row in out}) == 32
+    with pytest.raises(ConfigError, match="group"):
+        augment_batch(x, np.random.default_rng(4), group=0)
 
 
 def test_ink_mass_is_roughly_kept():
     x = digits()
     rigid = augment_batch(x, np.random.default_rng(5), scale=(1, 1))  # shifts and rotations only
-    np.testing.assert_allclose(rigid.sum(axis=1), x.sum(axis=1), rtol=0.03)
+    np.testing.assert_allclose(rigid.sum(axis=1), x.sum(axis=1), rtol=0.06)  # nearest neighbour: +-3 % seen
     zoomed = augment_batch(x, np.random.default_rng(5))  # area scales with s**2, s in (0.9, 1.1)
     ratio = zoomed.sum(axis=1) / x.sum(axis=1)
-    assert 0.79 < ratio.min() and ratio.max() < 1.23
+    assert 0.7 < ratio.min() and ratio.max() < 1.3  # 0.74-1.25 seen
 
 
 def test_whole_pixel_shift_moves_pixels_exactly():
@@ -93,12 +108,27 @@ def test_whole_pixel_shift_moves_pixels_exactly():
     np.testing.assert_array_equal(out.reshape(4, 28, 28), expected)
 
 
-def test_half_pixel_shift_averages_neighbours():
+def test_sub_pixel_shifts_take_the_nearest_pixel():
     x = digits(2)
     zeros = np.zeros(2)
-    out = warp_batch(x, affine_maps(zeros, np.ones(2), zeros, np.full(2, 0.5), zeros)).reshape(2, 28, 28)
     img = x.reshape(2, 28, 28)
-    np.testing.assert_allclose(out[:, :, 1:], (img[:, :, :-1] + img[:, :, 1:]) / 2, atol=1e-6)
+    near = warp_batch(x, affine_maps(zeros, np.ones(2), zeros, np.full(2, 0.4), zeros)).reshape(2, 28, 28)
+    np.testing.assert_array_equal(near, img)
+    far = warp_batch(x, affine_maps(zeros, np.ones(2), zeros, np.full(2, 0.6), zeros)).reshape(2, 28, 28)
+    np.testing.assert_array_equal(far[:, :, 1:], img[:, :, :-1])
+
+
+def test_compact_output_holds_every_lit_pixel():
+    x = np.round(digits(128) * 255).astype(np.uint8)
+    values, pixels = augment_batch(x, np.random.default_rng(9), pixels=True)
+    full = augment_batch(x, np.random.default_rng(9))
+    assert values.dtype == np.float32 and values.shape == (128, len(pixels))
+    assert np.all(np.diff(pixels) > 0) and len(pixels) < 784  # sorted; the corners stay dark
+    np.testing.assert_array_equal(values, full[:, pixels])
+    others = np.ones(784, bool)
+    others[pixels] = False
+    assert not full[:, others].any()
+    assert full.max() > 0.99 and np.isin(np.round(full * 255), np.arange(256)).all()  # uint8 steps kept
 
 
 def test_quarter_turn_is_rot90():
