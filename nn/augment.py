@@ -53,6 +53,14 @@ def _workspace(g: int, k: int, dtype) -> np.ndarray:
     return plane
 
 
+def _values(size: int) -> np.ndarray:
+    """This thread's reused float32 output buffer, at least `size` long (see warp_batch)."""
+    buf = getattr(_local, "values", None)
+    if buf is None or buf.size < size:
+        buf = _local.values = np.empty(size, np.float32)
+    return buf[:size]
+
+
 def _check(max_shift, max_rotate, scale, max_shear) -> tuple[float, float, float, float, float]:
     try:
         shift, rotate, shear = float(max_shift), float(max_rotate), float(max_shear)
@@ -125,7 +133,8 @@ def warp_batch(x: np.ndarray, maps: np.ndarray, pixels: bool = False):
     n must be a multiple of g: digit i uses map i // (n / g), so g = n gives every digit its own
     map and smaller g lets groups of digits share one. Everything outside the 28x28 field is 0.
     pixels=True returns (values (n, m), pixels (m,)) instead: only the output pixels that can be
-    non-zero in some digit (sorted), the others being 0 in all of them (see Network.train_step).
+    non-zero in some digit (sorted), the others being 0 in all of them (see Network.train_step);
+    values then lives in a buffer that the next pixels=True call in the same thread overwrites.
     """
     n, g = len(x), len(maps)
     k = n // g
@@ -147,11 +156,15 @@ def warp_batch(x: np.ndarray, maps: np.ndarray, pixels: bool = False):
         base = base[:, used]
     items = plane.reshape(-1, k).view(np.dtype((np.void, k * x.itemsize))).reshape(-1)
     gathered = np.take(items, base).view(x.dtype).reshape(g, -1, k)  # (g, m, k)
+    m = gathered.shape[1]
+    # The training form (pixels=True) reuses one output buffer: fresh arrays of a size that changes
+    # every batch cost page faults that can double the time of this function.
+    out = _values(n * m).reshape(g, k, m) if pixels else np.empty((g, k, m), np.float32)
     if x.dtype == np.uint8:
-        out = np.multiply(gathered.transpose(0, 2, 1), np.float32(1 / 255), dtype=np.float32)
+        np.multiply(gathered.transpose(0, 2, 1), np.float32(1 / 255), out=out)
     else:
-        out = np.ascontiguousarray(gathered.transpose(0, 2, 1), dtype=np.float32)
-    out = out.reshape(n, -1)
+        np.copyto(out, gathered.transpose(0, 2, 1))
+    out = out.reshape(n, m)
     return (out, used) if pixels else out
 
 
@@ -166,7 +179,8 @@ def augment_batch(x, rng: np.random.Generator, max_shift=2.0, max_rotate=12.0, s
     own; a last, shorter group gets its own).
     Returns a new float32 array of x's shape with values in [0, 1] (uint8 is divided by 255), or
     with pixels=True a pair (values (n, m) float32, pixels (m,)): the output restricted to the
-    pixels that can be non-zero, as Network.train_step takes it.
+    pixels that can be non-zero, as Network.train_step takes it. That form is for training loops:
+    values is overwritten by the next pixels=True call in the same thread.
     Raises DataError for a wrong shape and ConfigError for invalid settings.
     """
     x = np.asarray(x)

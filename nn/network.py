@@ -258,7 +258,8 @@ class Network:
         last = len(self.w) - 1
         for l, (w, b) in enumerate(zip(self.w, self.b)):
             if l == 0 and pixels is not None:
-                w = np.take(w, pixels, axis=0)
+                w = np.take(w, pixels, axis=0, mode="clip",  # "clip": no hidden buffer for out
+                            out=self._scratch_array("w_rows", (len(pixels), w.shape[1])))
             z = np.matmul(a, w, out=None if out is None else out[l])  # z^{l+1} = a^l w^{l+1} + b^{l+1} (README indices)
             z += b
             if l < last:
@@ -322,8 +323,10 @@ class Network:
         """
         for l in range(len(self.w) - 1, -1, -1):
             if l == 0 and pixels is not None:
-                rows, unused = self._pixel_rows(pixels)
+                unused = np.ones(N_IN, bool)
+                unused[pixels] = False
                 self.dw[0][unused] = 0
+                rows = self._scratch_array("rows", (len(pixels), delta.shape[1]))
                 self.dw[0][pixels] = np.matmul(acts[0].T, delta, out=rows)
             else:
                 np.matmul(acts[l].T, delta, out=self.dw[l])
@@ -403,23 +406,25 @@ class Network:
                         [np.empty((n, h), self.dtype) for h in self.sizes[1:-1]])
         return cache[n]
 
-    def _pixel_rows(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(scratch (len(pixels), width of layer 1) for the rows of dw^1 a sparse batch fills, a
-        boolean mask (784,) of the pixels not in `pixels`)."""
-        scratch = self.__dict__.get("_scratch")
-        if scratch is None:
-            scratch = self._scratch = {"rows": np.empty(self.w[0].shape, self.dtype), "ones": np.ones(0, self.dtype)}
-        unused = np.ones(N_IN, bool)
-        unused[pixels] = False
-        return scratch["rows"][:len(pixels)], unused
+    def _scratch_array(self, name: str, shape: tuple[int, ...], fill: float | None = None) -> np.ndarray:
+        """A C-contiguous array of `shape` in a buffer kept for reuse under `name`.
+
+        Training needs a few large arrays whose size changes from batch to batch (the lit pixels);
+        allocating them afresh costs page faults that can double a step on these machines.
+        fill: when given, a newly made buffer is filled with this value (existing ones keep theirs).
+        """
+        scratch = self.__dict__.setdefault("_scratch", {})
+        size = math.prod(shape)
+        buf = scratch.get(name)
+        if buf is None or buf.size < size:
+            buf = scratch[name] = np.empty(max(size, 1), self.dtype)
+            if fill is not None:
+                buf.fill(fill)
+        return buf[:size].reshape(shape)
 
     def _ones(self, n: int) -> np.ndarray:
         """A vector of n ones (reused): ones @ delta sums delta over the batch."""
-        scratch = self.__dict__.setdefault("_scratch", {"rows": np.empty(self.w[0].shape, self.dtype)})
-        ones = scratch.get("ones")
-        if ones is None or len(ones) < n:
-            ones = scratch["ones"] = np.ones(max(n, 128), self.dtype)
-        return ones[:n]
+        return self._scratch_array("ones", (max(n, self.batch_size),), fill=1.0)[:n]
 
     def iter_batches(self, x, labels, augment: Callable | None = None) -> Iterator[tuple[int, int, float]]:
         """Train one epoch, yielding (batch index, batches, loss) after every step.
