@@ -206,3 +206,29 @@ def test_no_snapshots_when_not_wanted_and_caller_network_untouched():
     assert isinstance(events[-1], TrainingFinished)
     assert not any(isinstance(e, Snapshot) for e in events)
     assert net.rng.bit_generator.state == state and np.array_equal(net.params, params)
+
+
+def test_augmented_training_on_real_digits_learns_and_skips_blank_pixels(monkeypatch):
+    """--augment / the window's switch: the trainer's augmented batches come with their lit pixels."""
+    from pathlib import Path
+
+    from nn.data import load_mnist
+
+    assets = Path(__file__).resolve().parent.parent / "assets"
+    x, labels = load_mnist(assets / "mnist_sample_train.csv.gz")
+    x_val, labels_val = load_mnist(assets / "mnist_sample_test.csv.gz")
+    seen = []
+    original = Network.train_step
+
+    def spy(self, x_batch, labels_batch, pixels=None):
+        seen.append(None if pixels is None else len(pixels))
+        return original(self, x_batch, labels_batch, pixels)
+
+    monkeypatch.setattr(Network, "train_step", spy)
+    cfg = TrainingConfig(layers=(64,), epochs=2, augment=True, lr=0.003)
+    trainer = Trainer(cfg, x[:3000], labels[:3000], x_val, labels_val)
+    trainer.start()
+    events = _drain(trainer)
+    assert isinstance(events[-1], TrainingFinished)
+    assert [e for e in events if isinstance(e, EpochDone)][-1].val_accuracy > 0.85
+    assert seen and all(k is not None and 300 < k < 784 for k in seen)  # blank corners left out
