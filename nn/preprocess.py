@@ -35,6 +35,8 @@ MIN_CONTRAST = 0.08  # ink below this (on a 0-1 scale) is paper texture or noise
 MIN_INK_PIXELS = 4  # fewer pixels of strong ink than this is a dot, not a digit
 BBOX_THRESHOLD = 0.25  # ink weaker than this fraction of the darkest stroke does not widen the crop
 NOISE_FLOOR = 0.10  # ink weaker than this fraction of the darkest stroke is set to 0
+SPECK_MASS = 0.1  # a separate bit of ink with less than this share of it ...
+SPECK_GAP = 0.25  # ... and at least this far away (times the digit's extent) is a stray speck
 
 DOWN_FILTER = Image.BOX  # area averaging, as MNIST's anti-aliasing
 UP_FILTER = Image.LANCZOS  # a tiny drawing enlarged smoothly, without blocks
@@ -230,6 +232,28 @@ def _centre(fit: np.ndarray) -> np.ndarray:
     return x
 
 
+def _ink_span(counts: np.ndarray) -> tuple[int, int]:
+    """[start, stop) of the ink along one axis from its profile (strong-ink pixels per row or column),
+    leaving out a stray speck at either end: a run of ink with under SPECK_MASS of the ink, separated
+    from the rest by a gap of at least SPECK_GAP times the rest's extent (an accidental click far from
+    the digit would otherwise shrink the digit to fit both into 20x20)."""
+    lit = counts > 0
+    starts = np.flatnonzero(lit & ~np.concatenate(([False], lit[:-1])))
+    stops = np.flatnonzero(lit & ~np.concatenate((lit[1:], [False]))) + 1
+    mass = np.add.reduceat(counts, starts) if len(starts) else np.zeros(0)
+    first, last, total = 0, len(starts) - 1, float(counts.sum())
+    while first < last:
+        if mass[first] < SPECK_MASS * total and starts[first + 1] - stops[first] >= SPECK_GAP * (stops[last] - starts[first + 1]):
+            total -= mass[first]
+            first += 1
+        elif mass[last] < SPECK_MASS * total and starts[last] - stops[last - 1] >= SPECK_GAP * (stops[last - 1] - starts[first]):
+            total -= mass[last]
+            last -= 1
+        else:
+            break
+    return int(starts[first]), int(stops[last])
+
+
 def preprocess_digit(image) -> Preprocessed:
     """One digit image to an MNIST-like x (28, 28) float32 in [0, 1], white on black.
 
@@ -244,9 +268,13 @@ def preprocess_digit(image) -> Preprocessed:
     if peak < MIN_CONTRAST:
         return _empty(drawing)
     strong = drawing > BBOX_THRESHOLD * peak
-    rows = np.flatnonzero(strong.any(axis=1))
-    cols = np.flatnonzero(strong.any(axis=0))
-    crop = drawing[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    top, bottom, left, right = 0, strong.shape[0], 0, strong.shape[1]
+    for _ in range(3):  # a speck left out along one axis no longer widens the other
+        span = (*_ink_span(strong[:, left:right].sum(axis=1)), *_ink_span(strong[top:bottom].sum(axis=0)))
+        if span == (top, bottom, left, right):
+            break
+        top, bottom, left, right = span
+    crop = drawing[top:bottom, left:right]
     if np.count_nonzero(crop > 0.5 * peak) < MIN_INK_PIXELS:
         return _empty(drawing)
     crop = np.where(crop >= NOISE_FLOOR * peak, crop, np.float32(0)) * np.float32(1 / peak)

@@ -268,3 +268,23 @@ def test_any_array_gives_a_result_or_a_data_error(a):
         pass
     else:
         assert x.shape == (28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+
+
+@pytest.mark.parametrize("dot", [(15, 15), (265, 140), (140, 272), (260, 262)])
+def test_a_stray_speck_far_from_the_digit_is_left_out(dot):
+    """An accidental click in a corner or at an edge must not shrink the digit."""
+    clean = draw(FOUR, box=(100, 90, 180, 210), width=20)
+    specked = clean.copy()
+    x, y = dot
+    ImageDraw.Draw(specked).ellipse([x - 13, y - 13, x + 13, y + 13], fill=255)  # the pad's default pen
+    np.testing.assert_allclose(preprocess_digit(specked).x, preprocess_digit(clean).x, atol=1e-6)
+
+
+def test_separate_parts_of_a_digit_are_kept():
+    """A 5 whose flag is drawn apart, close to the body, is still one digit; so is a big second stroke."""
+    five = draw([[(0.3, 0.0), (0.95, 0.0)], [(0.25, 0.25), (0.2, 0.5), (0.8, 0.55), (0.8, 0.95), (0.1, 0.95)]],
+                width=16)
+    crop = preprocess_digit(five).stages[1][1]
+    assert crop.shape[0] > 180  # the flag at the top is inside the crop (the body alone is ~150 px)
+    far_half = draw([[(0.0, 0.0), (0.0, 0.3)], [(1.0, 0.7), (1.0, 1.0)]], box=(20, 20, 260, 260))
+    assert preprocess_digit(far_half).stages[1][1].shape[1] > 200  # two big strokes: both kept
