@@ -206,7 +206,7 @@ def cmd_train(args) -> int:
             "test_accuracy": test_acc, "test_loss": test_loss, "epochs": len(history),
             "command": "python main.py train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "",
         }
-        path = save_model(args.out, net, meta)
+        path = save_model(args.out, net, meta)  # weights only: there is no resuming from the command line
         result["model"] = str(path)
         print(f"saved {path}", file=sys.stderr)
     verb = "stopped after" if isinstance(end, TrainingStopped) else "trained"

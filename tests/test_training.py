@@ -232,3 +232,30 @@ def test_augmented_training_on_real_digits_learns_and_skips_blank_pixels(monkeyp
     assert isinstance(events[-1], TrainingFinished)
     assert [e for e in events if isinstance(e, EpochDone)][-1].val_accuracy > 0.85
     assert seen and all(k is not None and 300 < k < 784 for k in seen)  # blank corners left out
+
+
+def test_the_finished_run_hands_over_its_network_with_the_optimiser_state(tmp_path):
+    """Saving the run the window ends with keeps Adam's moments; a run continued from the file goes on
+    as one continued from the network itself (given the same shuffles)."""
+    from nn.model_io import load_model, save_model
+
+    x, labels = _data(1000)
+    cfg = TrainingConfig(layers=(16,), epochs=2, batch_size=100, lr=0.003, schedule="constant")
+    trainer = Trainer(cfg, x, labels)
+    trainer.start()
+    end = _drain(trainer)[-1]
+    assert isinstance(end, TrainingFinished) and not end.network.read_only
+    assert end.network.optimizer.t == 20
+    np.testing.assert_array_equal(end.network.params, end.snapshot.params)
+    path = save_model(tmp_path / "run.npz", end.network, {})
+    loaded = load_model(path)[0]
+    assert loaded.optimizer.t == 20
+
+    def continue_from(net):
+        net.rng = np.random.default_rng(1)  # the file keeps no shuffling state: same shuffles for both
+        t = Trainer(TrainingConfig(layers=(16,), epochs=1, batch_size=100, lr=0.003, schedule="constant"),
+                    x, labels, network=net)
+        t.start()
+        return _drain(t)[-1].network.params
+
+    np.testing.assert_allclose(continue_from(loaded), continue_from(end.network), rtol=0, atol=1e-6)

@@ -154,8 +154,9 @@ def _ended(app, ev) -> None:
     app.set_status(f"Training {what} after {len(p.epoch_x)} epoch{'s' if len(p.epoch_x) != 1 else ''} "
                    f"({fmt_duration(secs)}){acc}. Ctrl+S saves the model.", "ok")
     app._plots_dirty = True
-    if trained:
-        model_actions.set_model(app, ev.snapshot, "training run (not saved)", {}, unsaved=True, evaluate=True)
+    if trained:  # the trainer's own network: saving it keeps the optimiser's state for an exact resume
+        model = ev.network if ev.network is not None else ev.snapshot
+        model_actions.set_model(app, model, "training run (not saved)", {}, unsaved=True, evaluate=True)
 
 
 def update_plots(app) -> None:
