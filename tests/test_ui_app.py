@@ -258,6 +258,7 @@ def test_train_pause_stop_and_autosave_on_quit(root, shapes):
     assert len(saved) == 1
     net, meta = load_model(saved[0])
     assert net.sizes == (784, 32, 10)
+    assert net.optimizer.t > 0  # the stopped run's Adam state was kept, so Train can go on from the file
     assert "autosave" in app.state.message
 
 
