@@ -291,7 +291,11 @@ def cmd_evaluate(args) -> int:
     if note and not args.test:
         print(note, file=sys.stderr)
     x, labels = _load(test_path, "test")
-    loss, acc, preds = net.evaluate(x, labels)
+    with np.errstate(all="ignore"):
+        loss, acc, preds = net.evaluate(x, labels)
+    if not math.isfinite(loss):
+        print(f"main.py evaluate: error: {args.model}: {NOT_A_NUMBER}", file=sys.stderr)
+        return 1
     labels = labels.astype(np.int64)
     per_digit = [float((preds[labels == d] == d).mean()) if (labels == d).any() else None for d in range(10)]
     print(f"model {args.model}: {'-'.join(map(str, net.sizes))} {net.activations[0] if net.activations else ''}")
@@ -305,6 +309,9 @@ def cmd_evaluate(args) -> int:
 
 
 # ----- predict ----------------------------------------------------------------------------------
+NOT_A_NUMBER = "the model's output is not a number (its weights overflow float32); the model is damaged"
+
+
 def cmd_predict(args) -> int:
     from .model_io import load_model
     from .preprocess import open_image, preprocess_digit
@@ -326,8 +333,11 @@ def cmd_predict(args) -> int:
                 errors[name] = str(exc)
             except OSError as exc:
                 errors[name] = f"cannot read: {exc.strerror or exc}"
-        probs = dict(zip(ok, net.predict_proba(np.stack(xs)) if xs else []))
+        with np.errstate(all="ignore"):  # a damaged model's overflow is reported per file below
+            probs = dict(zip(ok, net.predict_proba(np.stack(xs)) if xs else []))
         for name in names:
+            if name not in errors and not np.isfinite(probs[name]).all():
+                errors[name] = NOT_A_NUMBER
             if name in errors:
                 failed += 1
                 if args.json:

@@ -244,6 +244,11 @@ def _read_model(zf: zipfile.ZipFile, name: str) -> tuple[Network, dict]:
     for l in range(1, len(sizes)):
         net.w[l - 1][...] = weights[f"w{l}"]
         net.b[l - 1][...] = weights[f"b{l}"]
+    with np.errstate(all="ignore"):  # finite weights can still be so large that every output overflows
+        probe = net.predict_proba(np.stack([np.zeros(784, np.float32), np.ones(784, np.float32)]))
+    if not np.isfinite(probe).all():
+        raise ModelFileError(f"{name}: its weights are so large that the network's output is not a number; "
+                             "the file is damaged.")
     if "epochs_trained" in meta:
         meta["epochs_trained"] = net.epochs_trained = _count(meta["epochs_trained"])
     _load_optimizer_state(net, zf, name)

@@ -105,6 +105,21 @@ def test_predict_json_lines_and_a_broken_file(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith(f"{good}: ")
 
 
+def test_a_model_whose_output_overflows_gives_errors_not_nan(tmp_path, monkeypatch, capsys):
+    """Valid JSON and a clear error per file, never NaN probabilities or a made-up digit."""
+    from nn import cli, model_io
+
+    class Overflowing(Network):  # loads (its probe passes) but overflows on real digits
+        def predict_proba(self, x):
+            return np.full((len(x), 10), np.nan, np.float32)
+
+    monkeypatch.setattr(model_io, "load_model", lambda path: (Overflowing((8,)), {}))
+    good = _digit_png(tmp_path / "one.png")
+    assert cli.main(["predict", "--model", "m.npz", "--json", str(good)]) == 1
+    line = json.loads(capsys.readouterr().out.strip())  # json.loads refuses nothing here: no NaN written
+    assert line["file"] == str(good) and "not a number" in line["error"]
+
+
 @pytest.mark.skipif(not (ROOT / "models" / "default.npz").exists(), reason="models/default.npz not built yet")
 def test_shipped_model_reads_a_drawn_one():
     r = run("predict", "--json", _digit_png(Path(ROOT / ".pytest_one.png")))

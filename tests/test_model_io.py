@@ -69,6 +69,7 @@ def _valid_arrays():
     (lambda a: a.update(w1=a["w1"][:, :3]), "shape"),
     (lambda a: a.update(w1=a["w1"].astype(np.int32)), "floating-point"),
     (lambda a: a["b1"].__setitem__(0, np.nan), "NaN"),
+    (lambda a: a.update(w1=np.full_like(a["w1"], 3e38)), "output is not a number"),  # finite, yet overflows
     (lambda a: a.update(format_version=np.array(FORMAT_VERSION + 1)), "version"),
     (lambda a: a.update(format=np.array("something-else")), "not a model saved by this program"),
     (lambda a: a.update(sizes=np.array([100, 4, 10])), "784 inputs"),

@@ -33,11 +33,16 @@ def predict(app) -> None:
         if empty:
             pred.probs, pred.hidden = None, []
         else:
-            acts = net.forward_activations(x)
+            with np.errstate(all="ignore"):
+                acts = net.forward_activations(x)
             pred.probs = np.asarray(acts[-1][0], dtype=np.float64)
             pred.hidden = [a[0] for a in acts[1:-1]]
-            pred.digit = int(np.argmax(pred.probs))
-            pred.confidence = float(pred.probs[pred.digit])
+            if not np.isfinite(pred.probs).all():  # a damaged model: say so rather than show a digit
+                pred.probs, pred.hidden = None, []
+                pred.message = "This model's output is not a number (its weights overflow): load another."
+            else:
+                pred.digit = int(np.argmax(pred.probs))
+                pred.confidence = float(pred.probs[pred.digit])
     pred.ms = (time.perf_counter() - t0) * 1000
     app.bars.set(pred.probs)
     caption = ("" if pred.x is None else
