@@ -345,6 +345,26 @@ def test_save_and_load_through_replaced_dialogs(root, tmp_path):
     pygame.quit()
 
 
+def test_a_save_records_only_the_test_accuracy_of_the_saved_weights(root, tmp_path):
+    from nn.model_io import load_model
+    from ui import model_actions
+    from ui.state import Score
+
+    app = make_app(root)
+    frames(app)
+    older = app.state.model.copy()
+    older.params[0] += 1.0  # an earlier snapshot of the run: other weights
+    app.state.model_unsaved = True  # as while training: the file's own figure no longer holds
+    app.state.test_score = Score(97.5, str(tmp_path / "test.csv"), 100, epoch=3, model=older)
+    meta = load_model(model_actions.save_to(app, tmp_path / "mid-run.npz"))[1]
+    assert "test_accuracy" not in meta  # 97.5 % was measured on other weights
+    app.state.test_score = Score(97.5, str(tmp_path / "test.csv"), 100, epoch=3, model=app.state.model.copy())
+    app.state.model_unsaved = True
+    meta = load_model(model_actions.save_to(app, tmp_path / "end.npz"))[1]
+    assert meta["test_accuracy"] == pytest.approx(0.975)  # the same weights (an equal copy)
+    pygame.quit()
+
+
 def test_loading_a_bad_file_leaves_the_model_untouched(root, tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 this is not a zip file")

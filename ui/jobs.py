@@ -196,7 +196,7 @@ def _eval_done(app, job: Job) -> None:
     confusion = np.bincount(labels * 10 + preds, minlength=100).reshape(10, 10)
     wrong = np.flatnonzero(preds != labels)[:GALLERY_SIZE]
     if net is app.state.model or epoch is not None:
-        app.state.test_score = Score(100.0 * acc, d.test_path, len(labels), epoch)
+        app.state.test_score = Score(100.0 * acc, d.test_path, len(labels), epoch, net)
         where = f"epoch {epoch}" if epoch is not None else "current model"
         when = f" (epoch {epoch})" if epoch is not None else ""
         app.confusion.set(confusion, f"test set, {where}")

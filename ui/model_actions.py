@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nn import model_io
 from nn.errors import NNError
 from ui import form, jobs
@@ -145,8 +147,9 @@ def save_to(app, path) -> Path:
     with the test set that figure is on; returns the path written."""
     s = app.state
     meta: dict[str, Any] = {"source": "window"}
-    if s.test_score is not None:
-        meta["test_accuracy"] = s.test_score.accuracy / 100.0
+    scored = s.test_score.model if s.test_score is not None else None
+    if scored is not None and (scored is s.model or np.array_equal(scored.params, s.model.params)):
+        meta["test_accuracy"] = s.test_score.accuracy / 100.0  # only a figure of these very weights
         meta["test_data"] = short_path(s.test_score.path, app.root)
     elif not s.model_unsaved:  # the file's own figure still holds for its unchanged weights
         meta.update({k: s.model_meta[k] for k in ("test_accuracy", "test_data") if k in s.model_meta})

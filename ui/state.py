@@ -102,6 +102,7 @@ class Score:
     path: str                            # the test file scored (DataInfo.test_path at the time)
     n: int                               # digits in it
     epoch: int | None = None             # the training epoch whose snapshot was scored, if any
+    model: Any = field(default=None, compare=False, repr=False)  # the network scored
 
 
 @dataclass
