@@ -233,6 +233,12 @@ class Network:
         snap.rng = None
         return snap
 
+    def drop_buffers(self) -> "Network":
+        """Free the arrays kept between training steps (they come back on the next step); returns self."""
+        self.__dict__.pop("_bufs", None)
+        self.__dict__.pop("_scratch", None)
+        return self
+
     @property
     def read_only(self) -> bool:
         return not self.params.flags.writeable

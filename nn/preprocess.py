@@ -276,6 +276,7 @@ def preprocess_digit(image) -> Preprocessed:
             break
         top, bottom, left, right = span
     crop = drawing[top:bottom, left:right]
+    peak = float(crop.max())  # the digit's own strongest ink, not a darker speck's left outside
     if np.count_nonzero(crop > 0.5 * peak) < MIN_INK_PIXELS:
         return _empty(drawing)
     crop = np.where(crop >= NOISE_FLOOR * peak, crop, np.float32(0)) * np.float32(1 / peak)

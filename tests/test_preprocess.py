@@ -288,3 +288,14 @@ def test_separate_parts_of_a_digit_are_kept():
     assert crop.shape[0] > 180  # the flag at the top is inside the crop (the body alone is ~150 px)
     far_half = draw([[(0.0, 0.0), (0.0, 0.3)], [(1.0, 0.7), (1.0, 1.0)]], box=(20, 20, 260, 260))
     assert preprocess_digit(far_half).stages[1][1].shape[1] > 200  # two big strokes: both kept
+
+
+def test_a_faint_digit_beside_a_dark_speck_is_still_read():
+    """Pencil digit, dirt mark: the speck is left out and the digit measured by its own ink."""
+    img = np.zeros((200, 200), np.float32)
+    img[40:160, 95:105] = 0.45  # a "1" in pencil
+    plain = preprocess_digit(img)
+    img[20:26, 170:176] = 1.0  # a dark speck far to the right
+    specked = preprocess_digit(img)
+    assert not specked.empty
+    np.testing.assert_allclose(specked.x, plain.x, atol=1e-6)

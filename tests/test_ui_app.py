@@ -365,6 +365,22 @@ def test_a_save_records_only_the_test_accuracy_of_the_saved_weights(root, tmp_pa
     pygame.quit()
 
 
+def test_a_test_score_that_is_not_a_number_is_reported_not_shown(root):
+    from types import SimpleNamespace
+
+    from ui import jobs
+
+    app = make_app(root)
+    frames(app)
+    before = app.state.test_score
+    n = len(app.state.data.labels_test) if app.state.data.labels_test is not None else 10
+    job = SimpleNamespace(error=None, result=(app.state.model, None, (float("nan"), 0.1, np.zeros(n, np.int64))))
+    jobs._eval_done(app, job)
+    assert app.state.test_score is before
+    assert app.state.level == "error" and "not a number" in app.state.message
+    pygame.quit()
+
+
 def test_loading_a_bad_file_leaves_the_model_untouched(root, tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 this is not a zip file")

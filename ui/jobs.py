@@ -126,7 +126,7 @@ def request_eval(app, net=None, epoch: int | None = None) -> None:
         return
     app._eval_pending = False
     x, labels = d.x_test, d.labels_test
-    app.jobs["eval"] = Job("eval", lambda: (net, epoch, net.evaluate(x, labels)))
+    app.jobs["eval"] = Job("eval", lambda: (net, epoch, _quiet_evaluate(net, x, labels)))
 
 
 def poll(app) -> bool:
@@ -184,11 +184,21 @@ def _data_loaded(app, job: Job) -> None:
     request_eval(app)
 
 
+def _quiet_evaluate(net, x, labels):
+    with np.errstate(all="ignore"):  # a damaged model's overflow is reported by _eval_done
+        return net.evaluate(x, labels)
+
+
 def _eval_done(app, job: Job) -> None:
     if job.error is not None:
         log.error("scoring the test set failed", exc_info=job.error)
         return
     net, epoch, (loss, acc, preds) = job.result
+    if not np.isfinite(loss):  # no meaningless accuracy for outputs that are not numbers
+        if net is app.state.model and epoch is None:
+            app.set_status("This model's output is not a number on some test digits (its weights overflow): "
+                           "it is damaged; load or train another.", "error")
+        return
     d = app.state.data
     labels = np.asarray(d.labels_test).astype(np.int64)
     if len(preds) != len(labels):  # the test set changed meanwhile
