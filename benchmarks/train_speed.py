@@ -34,8 +34,6 @@ def main() -> int:
     if args.threads:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)
-    import numpy as np
-
     from nn.data import load_mnist
     from nn.network import Network
 

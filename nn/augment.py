@@ -180,7 +180,8 @@ def augment_batch(x, rng: np.random.Generator, max_shift=2.0, max_rotate=12.0, s
     Returns a new float32 array of x's shape with values in [0, 1] (uint8 is divided by 255), or
     with pixels=True a pair (values (n, m) float32, pixels (m,)): the output restricted to the
     pixels that can be non-zero, as Network.train_step takes it. That form is for training loops:
-    values is overwritten by the next pixels=True call in the same thread.
+    values is overwritten by the next pixels=True call in the same thread. Batches that are not
+    whole groups, or larger than CHUNK, come back as the plain array even then.
     Raises DataError for a wrong shape and ConfigError for invalid settings.
     """
     x = np.asarray(x)

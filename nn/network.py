@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .activations import get_activation, softmax
+from .activations import get_activation
 from .data import one_hot
 from .errors import ConfigError, DataError, TrainingError
 from .losses import canonical_loss_name, get_loss

@@ -1,24 +1,18 @@
 """The whole App on the dummy video driver: drawing and predicting, shortcuts, settings, training,
 save/load through replaced dialogs, autosave on quit, errors shown in the status bar."""
-import os
+import time
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+import numpy as np
+import pygame
+import pytest
+from PIL import Image, ImageDraw
 
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from nn import training as tr  # noqa: E402
-from nn.model_io import load_model, save_model  # noqa: E402
-from nn.network import Network  # noqa: E402
-from nn.preprocess import preprocess_digit  # noqa: E402
-from ui.app import App  # noqa: E402
-from ui.dialogs import DialogError, Dialogs  # noqa: E402
+from nn import training as tr
+from nn.model_io import load_model, save_model
+from nn.network import Network
+from nn.preprocess import preprocess_digit
+from ui.app import App
+from ui.dialogs import DialogError, Dialogs
 
 
 # ----- helpers: a tiny model that tells 0, 1 and 7 apart, trained on shapes drawn here --------

@@ -1,21 +1,11 @@
 """The drawing pad: strokes, erasing, undo, clear, brush size, to_array."""
-import os
+import numpy as np
+import pygame
+import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+from ui.canvas import Canvas
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
-
-from ui.canvas import Canvas  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _pygame():
-    pygame.init()
-    yield
-    pygame.quit()
+pytestmark = pytest.mark.usefixtures("pygame_up")
 
 
 def stroke(canvas, points, button=1):

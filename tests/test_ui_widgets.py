@@ -1,21 +1,11 @@
 """Widgets driven by synthetic pygame events on small surfaces (no window needed)."""
-import os
+import pygame
+import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+from ui import theme
+from ui.widgets import Button, Choice, Label, ProgressBar, StatusBar, Tabs, TextBox, Toggle
 
-import pygame  # noqa: E402
-import pytest  # noqa: E402
-
-from ui import theme  # noqa: E402
-from ui.widgets import Button, Choice, Label, ProgressBar, StatusBar, Tabs, TextBox, Toggle  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _pygame():
-    pygame.init()
-    yield
-    pygame.quit()
+pytestmark = pytest.mark.usefixtures("pygame_up")
 
 
 def down(pos, button=1):
