@@ -27,6 +27,38 @@ N_OUT = 10
 SCHEDULES = ("constant", "cosine")
 DENSE_PIXELS = 720  # from this many pixels in use on, leaving out the rest saves less than it costs
 MAX_WIDTH = 8192  # wider layers than this are a typo, and would not fit a laptop's memory anyway
+SHIFT_RANGE = 60.0  # logits spread less than this can share one shift before exp (e^-60 is still a normal float32)
+
+
+_ROW_TYPES: dict[int, np.dtype] = {}
+
+
+def _row_view(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous (r, c) array seen as r opaque items of one row each: gathering or scattering
+    whole rows through this view is one memcpy per row, faster than NumPy's 2-D fancy indexing."""
+    size = a.shape[1] * a.itemsize
+    row = _ROW_TYPES.get(size)
+    if row is None:
+        row = _ROW_TYPES[size] = np.dtype((np.void, size))
+    return a.view(row).reshape(-1)
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray:
+    """Softmax of every row of z (n, k), in place; returns z.
+
+    Subtracting a constant from a row leaves its softmax unchanged and keeps e^z from overflowing.
+    When the batch's logits all lie within SHIFT_RANGE of each other, one shift by the batch's
+    maximum serves every row (two whole-array reductions instead of n short row maxima, the
+    slowest part of this function in NumPy); otherwise each row is shifted by its own maximum.
+    """
+    top = z.max()
+    if top - z.min() <= SHIFT_RANGE:
+        z -= top
+    else:  # also NaN/inf logits, which then give NaN probabilities and a non-finite loss
+        z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.matmul(z, np.ones(z.shape[1], z.dtype))[:, None]  # row sums: BLAS beats sum(axis=1) on short rows
+    return z
 
 
 def check_layers(layers) -> tuple[int, ...]:
@@ -218,7 +250,7 @@ class Network:
         """
         snap = object.__new__(Network)
         snap.__dict__.update({k: v for k, v in self.__dict__.items()
-                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs", "_scratch")})
+                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs", "_scratch", "_lit")})
         snap.params = self.params.copy()
         snap.params.flags.writeable = False
         snap.grads = np.zeros(0, dtype=self.dtype)
@@ -251,36 +283,37 @@ class Network:
 
     # ----- forward ----------------------------------------------------------------------------
     def _forward(self, x: np.ndarray, out: list[np.ndarray] | None = None,
-                 pixels: np.ndarray | None = None) -> list[np.ndarray]:
+                 pixels: np.ndarray | None = None, masks: list[np.ndarray] | None = None) -> list[np.ndarray]:
         """[a^0 = x, a^1, ..., a^L] for x (n, 784) of self.dtype; a^L (n, 10) is the softmax output.
 
         out: optional preallocated (n, width) arrays, one per layer, that receive z and then a
         (training reuses them every step instead of allocating).
         pixels: when given, x is (n, len(pixels)) and holds only these input pixels, the others
         being 0 in every image; z^1 then needs only the matching rows of w^1 (see active_pixels).
+        masks: optional (n, width) bool arrays, one per hidden layer, that receive z > 0 of the
+        ReLU layers, so that the backward pass can reuse f'(z) instead of comparing again.
         """
         a = x
         acts = [a]
         last = len(self.w) - 1
         for l, (w, b) in enumerate(zip(self.w, self.b)):
             if l == 0 and pixels is not None:
-                w = np.take(w, pixels, axis=0, mode="clip",  # "clip": no hidden buffer for out
-                            out=self._scratch_array("w_rows", (len(pixels), w.shape[1])))
+                rows = self._scratch_array("w_rows", (len(pixels), w.shape[1]))
+                np.take(_row_view(w), pixels, mode="clip", out=_row_view(rows))  # "clip": no hidden buffer for out
+                w = rows
             z = np.matmul(a, w, out=None if out is None else out[l])  # z^{l+1} = a^l w^{l+1} + b^{l+1} (README indices)
             z += b
             if l < last:
                 name = self.activations[l]
-                if name == "relu":
-                    z *= z > 0  # max(z, 0) in place (z is not needed again); faster than np.maximum
+                if name == "relu":  # max(z, 0) in place (z is not needed again); faster than np.maximum
+                    z *= z > 0 if masks is None else np.greater(z, 0, out=masks[l])
                     a = z
                 elif name == "tanh":
                     a = np.tanh(z, out=z)
                 else:
                     a = get_activation(name).forward(z)
             else:
-                z -= z.max(axis=1, keepdims=True)  # softmax, in place (see activations.softmax)
-                a = np.exp(z, out=z)
-                a /= a.sum(axis=1, keepdims=True)
+                a = softmax_rows(z)
             acts.append(a)
         return acts
 
@@ -319,47 +352,69 @@ class Network:
 
     # ----- backward ---------------------------------------------------------------------------
     def _backward(self, acts: list[np.ndarray], delta: np.ndarray, out: list[np.ndarray] | None = None,
-                  pixels: np.ndarray | None = None, scale: float = 1.0) -> None:
+                  pixels: np.ndarray | None = None, scale: float = 1.0,
+                  masks: list[np.ndarray] | None = None) -> None:
         """Fill dw, db from the output error delta^L = dL/dz^L (n, 10), layer by layer downwards.
 
         dL/dw^l = (a^{l-1})^T delta^l, dL/db^l = sum over the batch of delta^l,
         delta^{l-1} = (delta^l (w^l)^T) * f'(z^{l-1}), with f' written from a^{l-1}.
         pixels: as in _forward; the rows of dw^1 for the other pixels are 0 (their a^0 is 0).
         scale: the factor delta already carries (the gradients come out times it; see Adam).
+        masks: the z > 0 arrays _forward filled for the ReLU layers (f'(z) of ReLU).
         """
+        ones = self._ones(len(delta))
         for l in range(len(self.w) - 1, -1, -1):
             if l == 0 and pixels is not None:
-                unused = np.ones(N_IN, bool)
-                unused[pixels] = False
-                self.dw[0][unused] = 0
+                self._clear_unlit_rows(pixels)
                 rows = self._scratch_array("rows", (len(pixels), delta.shape[1]))
-                self.dw[0][pixels] = np.matmul(acts[0].T, delta, out=rows)
+                np.matmul(acts[0].T, delta, out=rows)
+                _row_view(self.dw[0])[pixels] = _row_view(rows)
             else:
                 np.matmul(acts[l].T, delta, out=self.dw[l])
-            np.matmul(self._ones(len(delta)), delta, out=self.db[l])  # sum over the batch (BLAS is faster than np.sum)
+                if l == 0:
+                    self._lit = None  # every row of dw^1 may now be non-zero
+            np.matmul(ones, delta, out=self.db[l])  # sum over the batch (BLAS is faster than np.sum)
             if l == 0:
                 break  # the input needs no delta
             da = np.matmul(delta, self.w[l].T, out=None if out is None else out[l - 1])
             a = acts[l]
             name = self.activations[l - 1]
             if name == "relu":
-                da *= a > 0
+                da *= a > 0 if masks is None else masks[l - 1]
             else:
                 da *= get_activation(name).derivative_from_a(a)
             delta = da
         if self.weight_decay:
             for w, dw in zip(self.w, self.dw):
                 dw += (scale * self.weight_decay) * w  # L2 penalty (lambda/2)|w|^2 on weights, not biases
+            self._lit = None
+
+    def _clear_unlit_rows(self, pixels: np.ndarray) -> None:
+        """Zero the rows of dw^1 outside `pixels` (the batch's blank pixels have no gradient).
+
+        Only rows that an earlier step may have filled need it: self._lit marks them (None: any).
+        """
+        used = np.zeros(N_IN, bool)
+        used[pixels] = True
+        lit = self.__dict__.get("_lit")
+        if lit is None:
+            self.dw[0][~used] = 0
+        else:
+            stale = np.flatnonzero(lit > used)  # lit before, blank now
+            if len(stale):
+                self.dw[0][stale] = 0
+        self._lit = used
 
     def _output_delta(self, y_hat: np.ndarray, labels: np.ndarray, scale: float = 1.0) -> tuple[float, np.ndarray]:
         """(batch-mean loss, delta^L times `scale`) for integer labels; cross-entropy takes a fast path."""
         n = len(y_hat)
         if self.loss == "cross_entropy":
-            rows = np.arange(n)
-            loss = float(-np.log(np.maximum(y_hat[rows, labels], 1e-12)).mean())
-            delta = y_hat  # reuse the buffer: y_hat is not needed after this
-            delta[rows, labels] -= 1
+            delta = y_hat if y_hat.flags.c_contiguous else np.ascontiguousarray(y_hat)  # reuse the buffer
+            flat = delta.reshape(-1)
+            at = np.arange(0, n * N_OUT, N_OUT) + labels  # flat positions of y_hat[i, labels[i]]
+            loss = float(-np.log(np.maximum(flat.take(at), 1e-12)).mean())
             delta *= scale / n
+            flat[at] -= scale / n  # (y_hat - y) scale / n
             return loss, delta
         y = one_hot(labels, N_OUT, y_hat.dtype)
         fn = get_loss(self.loss)
@@ -392,24 +447,27 @@ class Network:
         """
         if self.read_only:
             raise ConfigError("This network is a read-only snapshot; train a copy() instead.")
-        z_bufs, da_bufs = self._buffers(len(x_batch))
-        acts = self._forward(x_batch, z_bufs, pixels)
+        z_bufs, da_bufs, masks = self._buffers(len(x_batch))
+        acts = self._forward(x_batch, z_bufs, pixels, masks)
         scale = self.optimizer.grad_scale  # the optimiser wants kappa g; delta is linear in g, so scale it
         loss, delta = self._output_delta(acts[-1], labels_batch, scale)
-        self._backward(acts, delta, da_bufs, pixels, scale)
+        self._backward(acts, delta, da_bufs, pixels, scale, masks)
         lr = scheduled_lr(self.lr, self.schedule, self.step_count, self.total_steps)
         self.optimizer.step(self.params, self.grads, lr)
         self.step_count += 1
         return loss
 
-    def _buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Reusable per-layer arrays for a batch of n: z/a of every layer, da of every hidden layer."""
+    def _buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """Reusable per-layer arrays for a batch of n: z/a of every layer, da of every hidden layer,
+        and the bool z > 0 of every hidden layer (used by ReLU layers)."""
         cache = self.__dict__.setdefault("_bufs", {})
         if n not in cache:
             if len(cache) > 2:  # full batches and the last, shorter one; anything else is rare
                 cache.clear()
+            hidden = self.sizes[1:-1]
             cache[n] = ([np.empty((n, o), self.dtype) for o in self.sizes[1:]],
-                        [np.empty((n, h), self.dtype) for h in self.sizes[1:-1]])
+                        [np.empty((n, h), self.dtype) for h in hidden],
+                        [np.empty((n, h), bool) for h in hidden])
         return cache[n]
 
     def _scratch_array(self, name: str, shape: tuple[int, ...], fill: float | None = None) -> np.ndarray:
@@ -452,9 +510,12 @@ class Network:
         batches = -(-n // bs)
         order = self.rng.permutation(n)
         scale = self.dtype.type(1 / 255)
+        plain = augment is None and x.dtype == np.uint8
+        batch = np.empty((bs, N_IN), np.uint8) if plain else None  # the plain path's gather target, reused
         for i in range(batches):
             idx = order[i * bs:(i + 1) * bs]
-            xb = x[idx]  # gathering per batch beats shuffling a copy of the whole set
+            # Gathering per batch beats shuffling a copy of the whole set.
+            xb = np.take(x, idx, axis=0, mode="clip", out=batch[:len(idx)]) if plain else x[idx]
             pixels = None
             if augment is not None:
                 xb = augment(xb, self.rng)
@@ -465,7 +526,7 @@ class Network:
                 pixels = active_pixels(xb)
                 if pixels is not None:
                     xb = xb[:, pixels]
-                xb = np.multiply(xb, scale, dtype=self.dtype)
+                xb = np.multiply(xb, scale, out=self._scratch_array("x", xb.shape), dtype=self.dtype)
             else:
                 xb = xb.astype(self.dtype, copy=False)
             loss = self.train_step(xb, labels[idx], pixels)

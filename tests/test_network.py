@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from nn.errors import ConfigError, DataError, TrainingError
-from nn.network import Network, active_pixels, one_hot
+from nn import activations as A
+from nn.network import Network, active_pixels, one_hot, softmax_rows
 
 
 def test_hand_worked_forward_backward():
@@ -143,6 +144,47 @@ def test_steps_on_only_the_lit_pixels_equal_full_steps(optimizer):
         assert loss_lit == pytest.approx(loss_full, rel=1e-12)
         np.testing.assert_allclose(lit.params, full.params, rtol=1e-10, atol=1e-13)
     assert active_pixels(np.ones((2, 784))) is None  # nothing to leave out: the plain product
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
+def test_lit_pixel_steps_stay_exact_when_the_lit_pixels_move(weight_decay):
+    """Each batch lights other pixels, and a step now and then uses them all; the rows of dw^1
+    left from an earlier batch must never leak into a later step."""
+    rng = np.random.default_rng(9)
+    full = Network((12, 8), weight_decay=weight_decay, lr=0.01, seed=3, dtype=np.float64)
+    lit = full.copy()
+    boxes = [(2, 12, 3, 14), (10, 26, 12, 25), (6, 20, 6, 20), (0, 28, 0, 28), (14, 22, 2, 9), (3, 9, 18, 27)]
+    plain_steps = 0
+    for top, bottom, left, right in boxes:
+        x = np.zeros((16, 28, 28))
+        x[:, top:bottom, left:right] = rng.random((16, bottom - top, right - left)) * (rng.random((16, bottom - top, right - left)) < 0.5)
+        x = x.reshape(16, 784)
+        labels = rng.integers(0, 10, 16)
+        pixels = active_pixels(x)
+        plain_steps += pixels is None
+        loss_full = full.train_step(x, labels)
+        loss_lit = lit.train_step(x if pixels is None else x[:, pixels], labels, pixels)
+        assert loss_lit == pytest.approx(loss_full, rel=1e-12)
+        np.testing.assert_allclose(lit.grads, full.grads, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(lit.params, full.params, rtol=1e-10, atol=1e-13)
+    assert plain_steps == 1  # the full-frame box went through the plain product
+
+
+def test_softmax_rows_matches_the_textbook_softmax():
+    """One shift for the whole batch when the logits are close, one per row when they are not."""
+    rng = np.random.default_rng(2)
+    for spread in (1.0, 20.0, 500.0):  # within SHIFT_RANGE (one shift), and far beyond it (per row)
+        z = rng.normal(0, 1, (50, 10)) + rng.uniform(-spread, spread, (50, 1))
+        for dtype in (np.float32, np.float64):
+            z_in = z.astype(dtype)
+            got = softmax_rows(z_in.copy())
+            assert got.dtype == dtype and np.isfinite(got).all()
+            # A shared shift costs at most SHIFT_RANGE * 2^-24 ~ 4e-6 of relative precision in float32.
+            want = A.softmax(z_in.astype(np.float64))
+            np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-30)
+            np.testing.assert_allclose(got.sum(axis=1), 1, rtol=1e-5)
+    huge = softmax_rows(np.array([[1000.0, 0.0], [-1000.0, -999.0]], np.float32))  # no overflow, no 0/0
+    np.testing.assert_allclose(huge, [[1, 0], [1 / (1 + np.e), np.e / (1 + np.e)]], rtol=1e-6)
 
 
 def test_adam_train_steps_follow_the_textbook_with_weight_decay():
