@@ -20,6 +20,7 @@ from .activations import get_activation
 from .data import one_hot
 from .errors import ConfigError, DataError, TrainingError
 from .losses import canonical_loss_name, get_loss
+from .memory import aligned_empty, aligned_zeros
 from .optimizers import OPTIMIZERS, make_optimizer, scheduled_lr
 
 N_IN = 784
@@ -192,8 +193,8 @@ class Network:
         """One flat vector for all parameters and one for all gradients; w, b, dw, db are views."""
         shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
         total = sum(i * o + o for i, o in shapes)
-        self.params = np.zeros(total, dtype=self.dtype)
-        self.grads = np.zeros(total, dtype=self.dtype)
+        self.params = aligned_zeros(total, self.dtype, slot=0)  # see nn/memory.py: streamed together by the optimiser
+        self.grads = aligned_zeros(total, self.dtype, slot=1)
         self.w, self.b, self.dw, self.db = [], [], [], []
         offset = 0
         for n_in, n_out in shapes:
@@ -465,9 +466,9 @@ class Network:
             if len(cache) > 2:  # full batches and the last, shorter one; anything else is rare
                 cache.clear()
             hidden = self.sizes[1:-1]
-            cache[n] = ([np.empty((n, o), self.dtype) for o in self.sizes[1:]],
-                        [np.empty((n, h), self.dtype) for h in hidden],
-                        [np.empty((n, h), bool) for h in hidden])
+            cache[n] = ([aligned_empty((n, o), self.dtype, slot=l) for l, o in enumerate(self.sizes[1:])],
+                        [aligned_empty((n, h), self.dtype, slot=l + 3) for l, h in enumerate(hidden)],
+                        [aligned_empty((n, h), bool, slot=l + 6) for l, h in enumerate(hidden)])
         return cache[n]
 
     def _scratch_array(self, name: str, shape: tuple[int, ...], fill: float | None = None) -> np.ndarray:
@@ -481,7 +482,7 @@ class Network:
         size = math.prod(shape)
         buf = scratch.get(name)
         if buf is None or buf.size < size:
-            buf = scratch[name] = np.empty(max(size, 1), self.dtype)
+            buf = scratch[name] = aligned_empty(max(size, 1), self.dtype, slot=len(scratch))
             if fill is not None:
                 buf.fill(fill)
         return buf[:size].reshape(shape)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .errors import ConfigError
+from .memory import aligned_empty, aligned_zeros
 
 
 class SGD:
@@ -45,7 +46,7 @@ class Momentum(SGD):
     def __init__(self, size: int, dtype=np.float32, momentum: float = 0.9):
         super().__init__(size, dtype)
         self.momentum = momentum
-        self.velocity = np.zeros(size, dtype=dtype)
+        self.velocity = aligned_zeros(size, dtype, slot=2)  # see nn/memory.py
 
     def step(self, params, grads, lr: float) -> None:
         self.t += 1
@@ -85,9 +86,9 @@ class Adam(SGD):
     def __init__(self, size: int, dtype=np.float32, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(size, dtype)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self._M = np.zeros(size, dtype=dtype)
-        self._V = np.zeros(size, dtype=dtype)
-        self._tmp = np.empty(size, dtype=dtype)
+        self._M = aligned_zeros(size, dtype, slot=2)  # see nn/memory.py: streamed with params and grads
+        self._V = aligned_zeros(size, dtype, slot=3)
+        self._tmp = aligned_empty(size, dtype, slot=4)
         self._kappa = 1.0  # the scale of the stored M and V
 
     @property
