@@ -44,6 +44,35 @@ def _row_view(a: np.ndarray) -> np.ndarray:
     return a.view(row).reshape(-1)
 
 
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    """A read-only vector of n ones (kept: made once per size)."""
+    key = (n, np.dtype(dtype))
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 8:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+_STARTS: dict[int, np.ndarray] = {}
+
+
+def _row_starts(n: int) -> np.ndarray:
+    """0, 10, 20, ...: where each of n rows of 10 outputs starts in the flat array (kept, read-only)."""
+    starts = _STARTS.get(n)
+    if starts is None:
+        if len(_STARTS) > 8:
+            _STARTS.clear()
+        starts = _STARTS[n] = np.arange(0, n * N_OUT, N_OUT)
+        starts.flags.writeable = False
+    return starts
+
+
 def softmax_rows(z: np.ndarray) -> np.ndarray:
     """Softmax of every row of z (n, k), in place; returns z.
 
@@ -52,13 +81,13 @@ def softmax_rows(z: np.ndarray) -> np.ndarray:
     maximum serves every row (two whole-array reductions instead of n short row maxima, the
     slowest part of this function in NumPy); otherwise each row is shifted by its own maximum.
     """
-    top = z.max()
-    if top - z.min() <= SHIFT_RANGE:
+    top = np.maximum.reduce(z, axis=None)  # the ufunc itself: z.max() adds a Python layer per call
+    if top - np.minimum.reduce(z, axis=None) <= SHIFT_RANGE:
         z -= top
     else:  # also NaN/inf logits, which then give NaN probabilities and a non-finite loss
         z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
-    z /= np.matmul(z, np.ones(z.shape[1], z.dtype))[:, None]  # row sums: BLAS beats sum(axis=1) on short rows
+    z /= np.matmul(z, _ones(z.shape[1], z.dtype))[:, None]  # row sums: BLAS beats sum(axis=1) on short rows
     return z
 
 
@@ -135,7 +164,7 @@ def active_pixels(x_batch: np.ndarray) -> np.ndarray | None:
     third of the 784 pixels blank in a whole batch of 128, which makes an epoch about 8 % faster.
     x_batch: (n, 784).
     """
-    used = np.flatnonzero(x_batch.max(axis=0))
+    used = np.maximum.reduce(x_batch, axis=0).nonzero()[0]
     return used if len(used) < DENSE_PIXELS else None
 
 
@@ -251,7 +280,7 @@ class Network:
         """
         snap = object.__new__(Network)
         snap.__dict__.update({k: v for k, v in self.__dict__.items()
-                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs", "_scratch", "_lit")})
+                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs", "_scratch", "_lit", "_rows")})
         snap.params = self.params.copy()
         snap.params.flags.writeable = False
         snap.grads = np.zeros(0, dtype=self.dtype)
@@ -300,7 +329,7 @@ class Network:
         for l, (w, b) in enumerate(zip(self.w, self.b)):
             if l == 0 and pixels is not None:
                 rows = self._scratch_array("w_rows", (len(pixels), w.shape[1]))
-                np.take(_row_view(w), pixels, mode="clip", out=_row_view(rows))  # "clip": no hidden buffer for out
+                self._row_views()[0].take(pixels, mode="clip", out=_row_view(rows))  # "clip": no hidden buffer for out
                 w = rows
             z = np.matmul(a, w, out=None if out is None else out[l])  # z^{l+1} = a^l w^{l+1} + b^{l+1} (README indices)
             z += b
@@ -369,7 +398,7 @@ class Network:
                 self._clear_unlit_rows(pixels)
                 rows = self._scratch_array("rows", (len(pixels), delta.shape[1]))
                 np.matmul(acts[0].T, delta, out=rows)
-                _row_view(self.dw[0])[pixels] = _row_view(rows)
+                self._row_views()[1][pixels] = _row_view(rows)
             else:
                 np.matmul(acts[l].T, delta, out=self.dw[l])
                 if l == 0:
@@ -390,6 +419,13 @@ class Network:
                 dw += (scale * self.weight_decay) * w  # L2 penalty (lambda/2)|w|^2 on weights, not biases
             self._lit = None
 
+    def _row_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """w^1 and dw^1 seen as 784 whole rows each (see _row_view), made once."""
+        views = self.__dict__.get("_rows")
+        if views is None:
+            views = self._rows = (_row_view(self.w[0]), _row_view(self.dw[0]))
+        return views
+
     def _clear_unlit_rows(self, pixels: np.ndarray) -> None:
         """Zero the rows of dw^1 outside `pixels` (the batch's blank pixels have no gradient).
 
@@ -401,7 +437,7 @@ class Network:
         if lit is None:
             self.dw[0][~used] = 0
         else:
-            stale = np.flatnonzero(lit > used)  # lit before, blank now
+            stale = (lit > used).nonzero()[0]  # lit before, blank now
             if len(stale):
                 self.dw[0][stale] = 0
         self._lit = used
@@ -412,8 +448,8 @@ class Network:
         if self.loss == "cross_entropy":
             delta = y_hat if y_hat.flags.c_contiguous else np.ascontiguousarray(y_hat)  # reuse the buffer
             flat = delta.reshape(-1)
-            at = np.arange(0, n * N_OUT, N_OUT) + labels  # flat positions of y_hat[i, labels[i]]
-            loss = float(-np.log(np.maximum(flat.take(at), 1e-12)).mean())
+            at = _row_starts(n) + labels  # flat positions of y_hat[i, labels[i]]
+            loss = -float(np.add.reduce(np.log(np.maximum(flat.take(at), 1e-12)))) / n
             delta *= scale / n
             flat[at] -= scale / n  # (y_hat - y) scale / n
             return loss, delta
@@ -516,7 +552,7 @@ class Network:
         for i in range(batches):
             idx = order[i * bs:(i + 1) * bs]
             # Gathering per batch beats shuffling a copy of the whole set.
-            xb = np.take(x, idx, axis=0, mode="clip", out=batch[:len(idx)]) if plain else x[idx]
+            xb = x.take(idx, axis=0, mode="clip", out=batch[:len(idx)]) if plain else x[idx]
             pixels = None
             if augment is not None:
                 xb = augment(xb, self.rng)
