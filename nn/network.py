@@ -320,8 +320,9 @@ class Network:
         (training reuses them every step instead of allocating).
         pixels: when given, x is (n, len(pixels)) and holds only these input pixels, the others
         being 0 in every image; z^1 then needs only the matching rows of w^1 (see active_pixels).
-        masks: optional (n, width) bool arrays, one per hidden layer, that receive z > 0 of the
-        ReLU layers, so that the backward pass can reuse f'(z) instead of comparing again.
+        masks: optional (n, width) arrays of self.dtype, one per hidden layer, that receive z > 0
+        (as 0/1) of the ReLU layers, so that the backward pass can reuse f'(z) instead of comparing
+        again. Float, not bool: multiplying by a float array is 2.5x faster than by a bool one.
         """
         a = x
         acts = [a]
@@ -496,7 +497,7 @@ class Network:
 
     def _buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """Reusable per-layer arrays for a batch of n: z/a of every layer, da of every hidden layer,
-        and the bool z > 0 of every hidden layer (used by ReLU layers)."""
+        and z > 0 as 0/1 of every hidden layer (used by ReLU layers)."""
         cache = self.__dict__.setdefault("_bufs", {})
         if n not in cache:
             if len(cache) > 2:  # full batches and the last, shorter one; anything else is rare
@@ -504,7 +505,7 @@ class Network:
             hidden = self.sizes[1:-1]
             cache[n] = ([aligned_empty((n, o), self.dtype, slot=l) for l, o in enumerate(self.sizes[1:])],
                         [aligned_empty((n, h), self.dtype, slot=l + 3) for l, h in enumerate(hidden)],
-                        [aligned_empty((n, h), bool, slot=l + 6) for l, h in enumerate(hidden)])
+                        [aligned_empty((n, h), self.dtype, slot=l + 6) for l, h in enumerate(hidden)])
         return cache[n]
 
     def _scratch_array(self, name: str, shape: tuple[int, ...], fill: float | None = None) -> np.ndarray:
