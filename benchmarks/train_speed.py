@@ -5,7 +5,7 @@ training digits (../shared/mnist, or --train CSV). PyTorch is optional: when it 
 only our figure is printed. Epochs alternate between the two so machine noise hits both alike;
 medians are reported.
 
-    python benchmarks/train_speed.py [--epochs 3] [--threads N] [--train CSV]
+    python benchmarks/train_speed.py [--epochs 8] [--threads N] [--train CSV]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=3, help="timed epochs per framework (default 3)")
+    p.add_argument("--epochs", type=int, default=8, help="timed epochs per framework (default 8)")
     p.add_argument("--threads", type=int, default=None, help="BLAS/torch threads (default: all cores)")
     p.add_argument("--train", default=str(ROOT.parent / "shared" / "mnist" / "mnist_train.csv.gz"))
     return p.parse_args()
