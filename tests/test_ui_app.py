@@ -256,6 +256,33 @@ def test_train_pause_stop_and_autosave_on_quit(root, shapes):
     assert "autosave" in app.state.message
 
 
+def test_continuing_a_model_saved_without_adam_state_suggests_a_steady_learning_rate(root, shapes, tmp_path):
+    """Like models/default.npz: Adam starts afresh on it, and its full-size first steps cost a finished
+    model accuracy. The window says so before and when Train is pressed, and is quiet once lr is low."""
+    net, _ = load_model(root / "models" / "default.npz")
+    assert net.optimizer.t > 0  # the fixture's file keeps Adam's moments: no hint for it
+    bare = tmp_path / "weights-only.npz"
+    save_model(bare, net, {"history": [{"epoch": 1, "test_accuracy": 0.9}]}, include_optimizer=False)
+    app = make_app(root, Dialogs(open_model=lambda folder: str(bare)))
+    give_data(app, shapes)
+    app.b_load.click()
+    frames(app)
+    assert "Learning rate 0.0001 keeps it steady" in app.progress.text
+    app.f_epochs.set_text("1")
+    key(app, pygame.K_SPACE, unicode=" ")
+    assert app.state.level == "warn" and "without Adam's state" in app.state.message
+    assert wait_for(app, lambda: app.state.progress.status == "idle", 20)
+    assert app.state.model.optimizer.t > 0  # the run's own Adam state is kept from now on
+    app.b_load.click()
+    frames(app)
+    app.f_lr.set_text("0.0001")
+    key(app, pygame.K_SPACE, unicode=" ")
+    assert app.state.level == "info" and "continuing the current model" in app.state.message
+    key(app, pygame.K_ESCAPE)
+    assert wait_for(app, lambda: app.state.progress.status == "idle", 10)
+    pygame.quit()
+
+
 def test_a_full_short_run_updates_plots_confusion_and_gallery(app, shapes):
     give_data(app, shapes)
     app.f_layers.set_text("32")
