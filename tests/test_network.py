@@ -185,6 +185,22 @@ def test_softmax_rows_matches_the_textbook_softmax():
             np.testing.assert_allclose(got.sum(axis=1), 1, rtol=1e-5)
     huge = softmax_rows(np.array([[1000.0, 0.0], [-1000.0, -999.0]], np.float32))  # no overflow, no 0/0
     np.testing.assert_allclose(huge, [[1, 0], [1 / (1 + np.e), np.e / (1 + np.e)]], rtol=1e-6)
+    half = softmax_rows(np.array([[0, 1, 2], [-30, -31, -29]], np.float16))  # e^-30 is 0 in float16
+    np.testing.assert_allclose(half, A.softmax(np.array([[0, 1, 2], [-30, -31, -29]], np.float64)), rtol=2e-3)
+    assert softmax_rows(np.zeros((0, 10), np.float32)).shape == (0, 10)
+    assert Network((8,)).predict_proba(np.zeros((0, 784))).shape == (0, 10)
+
+
+def test_train_step_refuses_labels_outside_0_to_9():
+    """A label of 10 must not slip into the next row's class 0 through the flat indexing."""
+    net = Network((8,))
+    before = net.params.copy()
+    x = np.random.default_rng(0).random((4, 784)).astype(np.float32)
+    for bad in ([3, 10, 2, 1], [3, -1, 2, 1], [0.5, 1, 2, 3], [1, 2, 3]):
+        with pytest.raises(DataError, match="0 to 9|one per image"):
+            net.train_step(x, np.array(bad))
+    assert np.array_equal(net.params, before)
+    assert np.isfinite(net.train_step(x, np.array([3, 9, 0, 1], np.uint8)))
 
 
 def test_adam_train_steps_follow_the_textbook_with_weight_decay():
