@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=8, help="timed epochs per framework (default 8)")
-    p.add_argument("--threads", type=int, default=None, help="BLAS/torch threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS/torch threads (default: all cores for torch; ours picks 1 or all by timing)")
     p.add_argument("--train", default=str(ROOT.parent / "shared" / "mnist" / "mnist_train.csv.gz"))
     return p.parse_args()
 
@@ -69,6 +70,11 @@ def main() -> int:
             theirs.append(time.perf_counter() - t)
     o = statistics.median(ours)
     print(f"numpy (ours): {o:.3f} s/epoch (median of {len(ours)}: {', '.join(f'{v:.3f}' for v in ours)})")
+    tuner = getattr(net, "_tuner", None)
+    if tuner is not None:  # nn/blas.py: one BLAS thread while that was faster (a busy machine)
+        total = sum(tuner.steps_on.values())
+        print(f"  BLAS threads chosen by timing: 1 thread for {100 * tuner.steps_on[1] / max(total, 1):.0f} % "
+              f"of the steps, {tuner.most} for the rest (pin them with --threads N)")
     if theirs:
         t = statistics.median(theirs)
         print(f"pytorch cpu : {t:.3f} s/epoch (median of {len(theirs)}: {', '.join(f'{v:.3f}' for v in theirs)})")

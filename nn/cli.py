@@ -144,7 +144,8 @@ def cmd_train(args) -> int:
           f"{', cosine' if config.schedule == 'cosine' else ''}{', augmented' if config.augment else ''}",
           file=sys.stderr)
 
-    trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False)
+    # This thread only prints while the trainer runs, so the trainer may change the BLAS thread count.
+    trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False, tune_threads=True)
     bar = _ProgressBar(sys.stderr)
     start = time.perf_counter()
     history, epoch_seconds, end = [], [], None

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from typing import Callable, Hashable, Iterator, Sequence
 
 import numpy as np
 
 from .activations import get_activation
+from .blas import tuner_for
 from .data import one_hot
 from .errors import ConfigError, DataError, TrainingError
 from .losses import canonical_loss_name, get_loss
@@ -282,7 +284,7 @@ class Network:
         """
         snap = object.__new__(Network)
         snap.__dict__.update({k: v for k, v in self.__dict__.items()
-                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs", "_scratch", "_lit", "_rows")})
+                              if k not in ("params", "grads", "w", "b", "dw", "db", "optimizer", "rng", "_bufs", "_scratch", "_lit", "_rows", "_tuner")})
         snap.params = self.params.copy()
         snap.params.flags.writeable = False
         snap.grads = np.zeros(0, dtype=self.dtype)
@@ -542,13 +544,17 @@ class Network:
         """A vector of n ones (reused): ones @ delta sums delta over the batch."""
         return self._scratch_array("ones", (max(n, self.batch_size),), fill=1.0)[:n]
 
-    def iter_batches(self, x, labels, augment: Callable | None = None) -> Iterator[tuple[int, int, float]]:
+    def iter_batches(self, x, labels, augment: Callable | None = None,
+                     tune_threads: bool | None = None) -> Iterator[tuple[int, int, float]]:
         """Train one epoch, yielding (batch index, batches, loss) after every step.
 
         x: (n, 784) uint8 0-255 (converted per batch, so the set stays small) or float in [0, 1].
         augment: optional f(x_batch, rng) applied to each batch as stored (uint8 or float) that
         returns the float batch (n, 784) in [0, 1], or a pair (values (n, k), pixels (k,)) as
         augment_batch(..., pixels=True) does (see train_step).
+        tune_threads: let nn/blas.py run the BLAS on 1 thread while that is faster than all of them
+        (a busy machine). None: only when called from the main thread; True: also from another
+        thread, for a caller that knows no other thread multiplies matrices meanwhile; False: never.
         Raises TrainingError when the loss stops being finite.
         """
         x = np.asarray(x)
@@ -558,13 +564,27 @@ class Network:
         if x.ndim != 2 or x.shape[1] != N_IN or n == 0:
             raise DataError(f"Expected a non-empty set of 784-pixel images; got shape {x.shape}.")
         labels = check_labels(labels, n)
-        bs = self.batch_size
-        batches = -(-n // bs)
         order = self.rng.permutation(n)
-        scale = self.dtype.type(1 / 255)
         plain = augment is None and x.dtype == np.uint8
-        batch = np.empty((bs, N_IN), np.uint8) if plain else None  # the plain path's gather target, reused
+        batch = np.empty((self.batch_size, N_IN), np.uint8) if plain else None  # the plain path's gather target
+        tuner = tuner_for(self, tune_threads)
+        if tuner is None:
+            yield from self._epoch(x, labels, augment, order, plain, batch)
+            return
+        tuner.start()
+        try:
+            yield from self._epoch(x, labels, augment, order, plain, batch, tuner)
+        finally:
+            tuner.stop()
+
+    def _epoch(self, x, labels, augment, order, plain, batch, tuner=None) -> Iterator[tuple[int, int, float]]:
+        """iter_batches' loop (its arguments checked and prepared)."""
+        bs = self.batch_size
+        batches = -(-len(x) // bs)
+        scale = self.dtype.type(1 / 255)
+        clock = time.perf_counter
         for i in range(batches):
+            started = clock()
             idx = order[i * bs:(i + 1) * bs]
             # Gathering per batch beats shuffling a copy of the whole set.
             xb = x.take(idx, axis=0, mode="clip", out=batch[:len(idx)]) if plain else x[idx]
@@ -579,12 +599,14 @@ class Network:
                 if pixels is not None:
                     xb = xb[:, pixels]
                 # A fresh array, not a reused one: in a reused buffer the writes meet cache lines the
-                # other core's BLAS thread has just read, which made this 3-5x slower on these machines.
+                # other core's BLAS thread has just read, which made this 2-5x slower on these machines.
                 xb = xb.astype(self.dtype)
                 xb *= scale
             else:
                 xb = xb.astype(self.dtype, copy=False)
             loss = self.train_step(xb, labels[idx], pixels)
+            if tuner is not None:
+                tuner.step(clock() - started)
             if not math.isfinite(loss):
                 raise TrainingError(
                     f"The loss became {loss} at batch {i + 1} of epoch {self.epochs_trained + 1}: "

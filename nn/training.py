@@ -217,10 +217,13 @@ class Trainer:
     x_train: (n, 784) uint8; labels_train (n,); x_val, labels_val the set evaluated after every
     epoch (may be empty). network: continue from this model (it is copied, never touched);
     None starts fresh from `config`. `augment`: optional f(x_batch, rng) (see Network.iter_batches).
+    tune_threads: let training drop to one BLAS thread while that is faster (nn/blas.py); only for a
+    caller whose other threads do no matrix work meanwhile (the command line, not the window).
     """
 
     def __init__(self, config: TrainingConfig, x_train, labels_train, x_val=None, labels_val=None,
-                 network: Network | None = None, augment=None, snapshots: bool = True):
+                 network: Network | None = None, augment=None, snapshots: bool = True,
+                 tune_threads: bool = False):
         self.config = config
         n = len(x_train)
         if n == 0:
@@ -234,6 +237,7 @@ class Trainer:
             network = network.copy()  # copied here, on the caller's thread: the caller's object is never touched
         self._start_network = network
         self.snapshots = snapshots
+        self.tune_threads = tune_threads
         self.augment = augment
         if augment is None and config.augment:
             from .augment import augment_batch  # only needed when asked for
@@ -332,7 +336,8 @@ class Trainer:
         for epoch in range(1, cfg.epochs + 1):
             epoch_start = time.perf_counter()
             loss_sum, loss_n, epoch_loss_sum = 0.0, 0, 0.0
-            for i, of, loss in net.iter_batches(self.x_train, self.labels_train, self.augment):
+            for i, of, loss in net.iter_batches(self.x_train, self.labels_train, self.augment,
+                                                tune_threads=self.tune_threads):
                 loss_sum += loss
                 loss_n += 1
                 epoch_loss_sum += loss

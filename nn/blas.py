@@ -1,0 +1,184 @@
+"""One BLAS thread or all of them, chosen while training by timing both.
+
+Two BLAS threads make a training step about 1.4x faster than one on an idle 2-core machine. When
+another program keeps one of the cores busy, the second thread falls behind and every matrix
+product waits for it: on the project's shared machines a 784-256-128-10 epoch then took 0.80 s
+with two threads and 0.69 s with one (one thread hardly notices the neighbour), and our notes
+from an earlier machine saw 1.5 s grow to 20 s. So the training loop times its steps and switches
+to one thread while two are slower, trying two again now and then.
+
+NumPy has no call for the BLAS thread count; `blas_controls()` finds OpenBLAS's own setter in the
+library NumPy loaded (the same call threadpoolctl makes). Where it cannot be found (another BLAS,
+another platform) training keeps whatever NumPy does. A thread count the user pinned with
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (the window pins 1) is left alone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import statistics
+import threading
+from pathlib import Path
+from typing import Callable
+
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+            "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+            "openblas_get_num_threads")
+PIN_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+_controls: tuple[Callable[[], int], Callable[[int], None]] | None | bool = False  # False: not looked up yet
+_lock = threading.Lock()
+
+
+def _candidate_libraries() -> list[str]:
+    """Paths of loaded (or NumPy-bundled) libraries whose name says OpenBLAS."""
+    found: list[str] = []
+    try:  # Linux: what the process has mapped
+        with open("/proc/self/maps") as maps:
+            found = [line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line]
+    except OSError:
+        pass
+    try:
+        import numpy
+
+        here = Path(numpy.__file__).resolve().parent
+        for folder in (here.parent / "numpy.libs", here / ".dylibs"):  # Linux/Windows wheels, macOS wheels
+            if folder.is_dir():
+                found += [str(p) for p in folder.iterdir() if "openblas" in p.name.lower()]
+    except Exception:  # noqa: BLE001 - a lookup that fails only turns the tuning off
+        pass
+    return list(dict.fromkeys(found))
+
+
+def blas_controls() -> tuple[Callable[[], int], Callable[[int], None]] | None:
+    """(get, set) for OpenBLAS's thread count in this process, or None when they cannot be found."""
+    global _controls
+    with _lock:
+        if _controls is False:
+            _controls = None
+            import numpy  # noqa: F401 - its BLAS must be loaded before we look for it
+
+            for path in _candidate_libraries():
+                try:
+                    lib = ctypes.CDLL(path)
+                except OSError:
+                    continue
+                getter = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
+                setter = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
+                if getter is None or setter is None:
+                    continue
+                getter.restype, getter.argtypes = ctypes.c_int, []
+                setter.restype, setter.argtypes = None, [ctypes.c_int64 if "64" in setter.__name__ else ctypes.c_int]
+                _controls = (lambda g=getter: int(g()), lambda n, s=setter: s(int(n)))
+                break
+        return _controls
+
+
+def pinned() -> bool:
+    """True when the user (or main.py, for the window) fixed the BLAS thread count."""
+    return any(os.environ.get(v, "").strip() for v in PIN_VARIABLES)
+
+
+class ThreadTuner:
+    """Times training steps in blocks and runs the BLAS on `most` threads or on 1, whichever is faster.
+
+    Start with `most`; after a few blocks, time two blocks on 1 thread (t1, which barely changes
+    with the machine's load). Switch to 1 thread when the median of the last three blocks on `most`
+    threads is 5 % slower than t1; while on 1 thread, try `most` again every 16 blocks and stay
+    there if its block beats t1 by 5 %. The first step after a switch is not counted (threads wake
+    up). The training loop reports each step's own duration, so what it does between steps (the
+    window's snapshots, progress events) does not count either.
+    """
+
+    BLOCK = 16  # steps per timed block
+    PROBE_EVERY = 16  # blocks on 1 thread between tries of `most`
+    MARGIN = 0.05
+
+    def __init__(self, most: int, set_threads: Callable[[int], None]):
+        self.most, self.threads = most, most
+        self._set_threads = set_threads
+        self.t1: list[float] = []  # recent 1-thread seconds per step
+        self._recent: list[float] = []  # recent `most`-thread seconds per step, since the last switch
+        self._blocks = self._steps = self._since_probe = 0
+        self._elapsed = 0.0
+        self._skip = True  # the next step is the first after a switch
+        self._learning = self._probing = False  # timing 1 thread for the first time / trying `most` again
+        self.steps_on = {most: 0, 1: 0}
+
+    def start(self) -> None:
+        """Call before an epoch's first step: puts the chosen thread count in place."""
+        self._set_threads(self.threads)
+        self._skip = True
+
+    def stop(self) -> None:
+        """Call when training stops: the rest of the program gets all threads back."""
+        self._set_threads(self.most)
+
+    def _switch(self, threads: int) -> None:
+        if threads != self.threads:
+            self.threads = threads
+            self._set_threads(threads)
+            self._skip = True
+            self._steps, self._elapsed = 0, 0.0
+            self._since_probe = 0
+            self._recent = []
+
+    def step(self, seconds: float) -> None:
+        """Report one training step and how long it took."""
+        self.steps_on[self.threads] += 1
+        if self._skip:
+            self._skip = False
+            return
+        self._elapsed += seconds
+        self._steps += 1
+        if self._steps < self.BLOCK:
+            return
+        per_step = self._elapsed / self._steps
+        self._steps, self._elapsed = 0, 0.0
+        self._blocks += 1
+        if self.threads == 1:
+            self.t1 = (self.t1 + [per_step])[-3:]
+            self._since_probe += 1
+            if self._learning and len(self.t1) >= 2:
+                self._learning = False
+                self._switch(self.most)  # t1 is known: back to `most`
+            elif not self._learning and self._since_probe >= self.PROBE_EVERY:
+                self._switch(self.most)  # try `most` again
+                self._probing = True
+            return
+        self._recent = (self._recent + [per_step])[-3:]
+        if not self.t1:
+            if self._blocks >= 4:
+                self._learning = True
+                self._switch(1)  # learn the 1-thread speed once
+            return
+        t1 = statistics.median(self.t1)
+        if self._probing:
+            self._probing = False
+            if per_step > (1 - self.MARGIN) * t1:
+                self._switch(1)  # trying `most` again did not pay
+        elif len(self._recent) == 3 and statistics.median(self._recent) > (1 + self.MARGIN) * t1:
+            self._switch(1)  # `most` threads have become slower than one
+
+
+def tuner_for(network, allow: bool | None = None) -> ThreadTuner | None:
+    """The network's ThreadTuner, or None when tuning is off: the BLAS controls are missing, the
+    thread count is pinned, only one thread is available, or the caller is not the main thread
+    (changing the count while another thread multiplies matrices is not safe) unless `allow`."""
+    if allow is False or pinned():
+        return None
+    if allow is None and threading.current_thread() is not threading.main_thread():
+        return None
+    controls = blas_controls()
+    if controls is None:
+        return None
+    get, set_ = controls
+    tuner = network.__dict__.get("_tuner")
+    if tuner is None:
+        most = get()
+        if most < 2:
+            return None
+        tuner = network._tuner = ThreadTuner(most, set_)
+    return tuner

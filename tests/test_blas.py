@@ -1,0 +1,127 @@
+"""Choosing one BLAS thread or all of them while training (nn/blas.py)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from nn import blas
+from nn.blas import ThreadTuner
+from nn.network import Network
+
+
+class FakeMachine:
+    """Step durations for 2 threads or 1: two threads are 1.4x faster unless `busy`."""
+
+    def __init__(self):
+        self.busy = False
+        self.calls = []
+
+    def set_threads(self, n):
+        self.calls.append(n)
+
+    def seconds(self, threads):
+        if threads == 1:
+            return 1.40e-3
+        return 1.75e-3 if self.busy else 1.00e-3
+
+
+def run(tuner, machine, steps):
+    on_one = 0
+    for _ in range(steps):
+        on_one += tuner.threads == 1
+        tuner.step(machine.seconds(tuner.threads))
+    return on_one / steps
+
+
+def test_an_idle_machine_keeps_all_threads_after_one_short_look_at_one():
+    m = FakeMachine()
+    tuner = ThreadTuner(2, m.set_threads)
+    tuner.start()
+    share = run(tuner, m, 5000)
+    assert tuner.threads == 2 and tuner.t1 == [pytest.approx(1.4e-3)] * 2
+    assert share < 0.01  # only the two blocks that measured one thread
+    assert m.calls == [2, 1, 2]
+
+
+def test_a_busy_machine_moves_to_one_thread_and_back_when_it_calms_down():
+    m = FakeMachine()
+    tuner = ThreadTuner(2, m.set_threads)
+    tuner.start()
+    run(tuner, m, 200)
+    assert tuner.threads == 2
+    m.busy = True
+    run(tuner, m, 4 * ThreadTuner.BLOCK + 2)  # three slow blocks decide
+    assert tuner.threads == 1
+    share = run(tuner, m, 5000)
+    assert share > 0.9  # tries of two threads now and then, each one block long
+    assert tuner.threads == 1
+    m.busy = False
+    run(tuner, m, (ThreadTuner.PROBE_EVERY + 2) * (ThreadTuner.BLOCK + 1))  # the next try finds two fast again
+    assert tuner.threads == 2
+    assert run(tuner, m, 3000) == 0
+
+
+def test_one_slow_block_on_an_idle_machine_does_not_switch():
+    m = FakeMachine()
+    tuner = ThreadTuner(2, m.set_threads)
+    run(tuner, m, 300)
+    m.busy = True
+    run(tuner, m, ThreadTuner.BLOCK)  # one block of bad luck: the median of three stays fast
+    m.busy = False
+    run(tuner, m, 500)
+    assert tuner.threads == 2 and m.calls.count(1) == 1  # only the first measurement
+
+
+def test_openblas_thread_count_can_be_read_and_set():
+    controls = blas.blas_controls()
+    if controls is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS whose thread count can be set")
+    get, set_ = controls
+    before = get()
+    try:
+        set_(1)
+        assert get() == 1
+    finally:
+        set_(before)
+    assert get() == before
+
+
+def _blas_or_skip(monkeypatch):
+    for var in blas.PIN_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    controls = blas.blas_controls()
+    if controls is None or controls[0]() < 2:
+        pytest.skip("needs OpenBLAS with at least 2 threads")
+    return controls
+
+
+def _data(n=2048):
+    rng = np.random.default_rng(0)
+    x = (rng.random((n, 784)) * 255 * (rng.random((n, 784)) < 0.2)).astype(np.uint8)
+    return x, rng.integers(0, 10, n)
+
+
+def test_training_tunes_in_the_main_thread_and_gives_the_threads_back(monkeypatch):
+    get, set_ = _blas_or_skip(monkeypatch)
+    most = get()
+    seen = []
+    monkeypatch.setattr(ThreadTuner, "step", lambda self, s: seen.append(get()) or self._switch(1))
+    net = Network((16,), batch_size=32)
+    net.partial_fit(*_data())
+    assert seen[0] == most and set(seen[1:]) == {1}  # the tuner's choice was in force...
+    assert get() == most  # ...and the epoch ended with every thread back
+
+
+def test_no_tuning_when_pinned_or_in_another_thread(monkeypatch):
+    _blas_or_skip(monkeypatch)
+    net = Network((16,), batch_size=32)
+    assert blas.tuner_for(net) is not None
+    result = []
+    worker = threading.Thread(target=lambda: result.append(blas.tuner_for(Network((16,)))))
+    worker.start()
+    worker.join()
+    assert result == [None]  # another thread could be multiplying matrices meanwhile
+    assert blas.tuner_for(Network((16,)), allow=True) is not None  # unless the caller says it is alone
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # as main.py does for the window
+    assert blas.tuner_for(net) is None and blas.tuner_for(net, allow=True) is None
