@@ -33,21 +33,23 @@ _lock = threading.Lock()
 
 
 def _candidate_libraries() -> list[str]:
-    """Paths of loaded (or NumPy-bundled) libraries whose name says OpenBLAS."""
+    """Paths of the OpenBLAS libraries NumPy may be using: the one bundled in NumPy's wheel first
+    (SciPy's wheel brings a copy of its own, whose thread count would change nothing here), then
+    any other loaded library whose name says OpenBLAS (Linux, from /proc/self/maps)."""
     found: list[str] = []
-    try:  # Linux: what the process has mapped
-        with open("/proc/self/maps") as maps:
-            found = [line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line]
-    except OSError:
-        pass
     try:
         import numpy
 
         here = Path(numpy.__file__).resolve().parent
         for folder in (here.parent / "numpy.libs", here / ".dylibs"):  # Linux/Windows wheels, macOS wheels
             if folder.is_dir():
-                found += [str(p) for p in folder.iterdir() if "openblas" in p.name.lower()]
+                found += sorted(str(p) for p in folder.iterdir() if "openblas" in p.name.lower())
     except Exception:  # noqa: BLE001 - a lookup that fails only turns the tuning off
+        pass
+    try:
+        with open("/proc/self/maps") as maps:
+            found += [line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line]
+    except OSError:
         pass
     return list(dict.fromkeys(found))
 
