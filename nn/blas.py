@@ -19,6 +19,7 @@ import ctypes
 import os
 import statistics
 import threading
+import weakref
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +31,7 @@ PIN_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 _controls: tuple[Callable[[], int], Callable[[int], None]] | None | bool = False  # False: not looked up yet
 _lock = threading.Lock()
+_active: "weakref.WeakSet[ThreadTuner]" = weakref.WeakSet()  # tuners between start() and stop()
 
 
 def _candidate_libraries() -> list[str]:
@@ -72,7 +74,7 @@ def blas_controls() -> tuple[Callable[[], int], Callable[[int], None]] | None:
                 if getter is None or setter is None:
                     continue
                 getter.restype, getter.argtypes = ctypes.c_int, []
-                setter.restype, setter.argtypes = None, [ctypes.c_int64 if "64" in setter.__name__ else ctypes.c_int]
+                setter.restype, setter.argtypes = None, [ctypes.c_int]  # cblas.h: void ..._set_num_threads64_(int)
                 _controls = (lambda g=getter: int(g()), lambda n, s=setter: s(int(n)))
                 break
         return _controls
@@ -96,6 +98,7 @@ class ThreadTuner:
 
     BLOCK = 16  # steps per timed block
     PROBE_EVERY = 16  # blocks on 1 thread between tries of `most`
+    RELEARN_EVERY = 256  # blocks on `most` after which t1 is measured again (~0.3 % of the steps)
     MARGIN = 0.05
 
     def __init__(self, most: int, set_threads: Callable[[int], None]):
@@ -103,19 +106,22 @@ class ThreadTuner:
         self._set_threads = set_threads
         self.t1: list[float] = []  # recent 1-thread seconds per step
         self._recent: list[float] = []  # recent `most`-thread seconds per step, since the last switch
-        self._blocks = self._steps = self._since_probe = 0
+        self._blocks = self._steps = self._since_probe = self._since_t1 = 0
         self._elapsed = 0.0
         self._skip = True  # the next step is the first after a switch
         self._learning = self._probing = False  # timing 1 thread for the first time / trying `most` again
         self.steps_on = {most: 0, 1: 0}
+        self.key: tuple = ()
 
     def start(self) -> None:
-        """Call before an epoch's first step: puts the chosen thread count in place."""
+        """Call before an epoch's first step (and after a pause): puts the chosen count in place."""
+        _active.add(self)
         self._set_threads(self.threads)
         self._skip = True
 
     def stop(self) -> None:
-        """Call when training stops: the rest of the program gets all threads back."""
+        """Call when training stops or pauses: the rest of the program gets all threads back."""
+        _active.discard(self)
         self._set_threads(self.most)
 
     def _switch(self, threads: int) -> None:
@@ -143,6 +149,7 @@ class ThreadTuner:
         if self.threads == 1:
             self.t1 = (self.t1 + [per_step])[-3:]
             self._since_probe += 1
+            self._since_t1 = 0
             if self._learning and len(self.t1) >= 2:
                 self._learning = False
                 self._switch(self.most)  # t1 is known: back to `most`
@@ -151,10 +158,11 @@ class ThreadTuner:
                 self._probing = True
             return
         self._recent = (self._recent + [per_step])[-3:]
-        if not self.t1:
-            if self._blocks >= 4:
-                self._learning = True
-                self._switch(1)  # learn the 1-thread speed once
+        self._since_t1 += 1
+        if not self.t1 or self._since_t1 >= self.RELEARN_EVERY:
+            if self._blocks >= 4:  # learn the 1-thread speed (again: a step's cost can change)
+                self.t1, self._learning = [], True
+                self._switch(1)
             return
         t1 = statistics.median(self.t1)
         if self._probing:
@@ -165,22 +173,25 @@ class ThreadTuner:
             self._switch(1)  # `most` threads have become slower than one
 
 
-def tuner_for(network, allow: bool | None = None) -> ThreadTuner | None:
+def tuner_for(network, allow: bool | None = None, key: tuple = ()) -> ThreadTuner | None:
     """The network's ThreadTuner, or None when tuning is off: the BLAS controls are missing, the
-    thread count is pinned, only one thread is available, or the caller is not the main thread
-    (changing the count while another thread multiplies matrices is not safe) unless `allow`."""
+    thread count is pinned or below 2 (a user's threadpool limit included), another tuner is in the
+    middle of an epoch, or, unless `allow`, other Python threads exist (changing the count while
+    another thread multiplies matrices is not safe). `key` (e.g. the batch size) starts a new
+    tuner when it changes, since the step times it learnt no longer apply."""
     if allow is False or pinned():
         return None
-    if allow is None and threading.current_thread() is not threading.main_thread():
+    if allow is None and (threading.current_thread() is not threading.main_thread() or threading.active_count() > 1):
         return None
     controls = blas_controls()
     if controls is None:
         return None
     get, set_ = controls
     tuner = network.__dict__.get("_tuner")
-    if tuner is None:
-        most = get()
-        if most < 2:
-            return None
+    most = get()
+    if most < 2 or any(t is not tuner for t in _active):
+        return None
+    if tuner is None or tuner.most != most or tuner.key != key:
         tuner = network._tuner = ThreadTuner(most, set_)
+        tuner.key = key
     return tuner

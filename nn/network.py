@@ -553,8 +553,10 @@ class Network:
         returns the float batch (n, 784) in [0, 1], or a pair (values (n, k), pixels (k,)) as
         augment_batch(..., pixels=True) does (see train_step).
         tune_threads: let nn/blas.py run the BLAS on 1 thread while that is faster than all of them
-        (a busy machine). None: only when called from the main thread; True: also from another
-        thread, for a caller that knows no other thread multiplies matrices meanwhile; False: never.
+        (a busy machine). None: only when called from the main thread with no other Python threads
+        running; True: also otherwise, for a caller that knows no other thread multiplies matrices
+        meanwhile; False: never. All threads are back when the epoch ends (or this generator is
+        closed: one left half-consumed keeps the count it was at).
         Raises TrainingError when the loss stops being finite.
         """
         x = np.asarray(x)
@@ -567,7 +569,7 @@ class Network:
         order = self.rng.permutation(n)
         plain = augment is None and x.dtype == np.uint8
         batch = np.empty((self.batch_size, N_IN), np.uint8) if plain else None  # the plain path's gather target
-        tuner = tuner_for(self, tune_threads)
+        tuner = tuner_for(self, tune_threads, key=(self.batch_size, augment is None))
         if tuner is None:
             yield from self._epoch(x, labels, augment, order, plain, batch)
             return
@@ -615,18 +617,19 @@ class Network:
             yield i, batches, loss
         self.epochs_trained += 1
 
-    def partial_fit(self, x, labels, augment: Callable | None = None) -> "Network":
-        """Train one epoch over x (n, 784) with integer labels (n,)."""
-        for _ in self.iter_batches(x, labels, augment):
+    def partial_fit(self, x, labels, augment: Callable | None = None, tune_threads: bool | None = None) -> "Network":
+        """Train one epoch over x (n, 784) with integer labels (n,) (see iter_batches)."""
+        for _ in self.iter_batches(x, labels, augment, tune_threads):
             pass
         return self
 
-    def fit(self, x, labels, epochs: int = 10, augment: Callable | None = None) -> "Network":
+    def fit(self, x, labels, epochs: int = 10, augment: Callable | None = None,
+            tune_threads: bool | None = None) -> "Network":
         """Train `epochs` epochs; a cosine schedule decays over exactly these epochs."""
         if not (isinstance(epochs, (int, np.integer)) and 1 <= epochs <= 10000):
             raise ConfigError(f"Epochs must be a whole number from 1 to 10000 (got {epochs}).")
         self.total_steps = self.step_count + epochs * -(-len(x) // self.batch_size)
         for _ in range(epochs):
-            self.partial_fit(x, labels, augment)
+            self.partial_fit(x, labels, augment, tune_threads)
         return self
 

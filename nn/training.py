@@ -353,7 +353,8 @@ class Trainer:
                     self.events.put(Snapshot(net.snapshot()))
                     last_snap = now
                 if self._stop.is_set() or not self._running.is_set():
-                    if not self._wait_while_paused():
+                    # Mid-epoch: a tuner may have this process on one BLAS thread; not while paused.
+                    if not self._wait_while_paused(net.__dict__.get("_tuner") if self.tune_threads else None):
                         return TrainingStopped(net.snapshot(), tuple(history), net.drop_buffers())
             train_loss = epoch_loss_sum / of
             seconds = time.perf_counter() - epoch_start
@@ -384,10 +385,19 @@ class Trainer:
             preds[i:i + chunk] = p
         return loss_sum / n, float((preds == labels).mean()), confusion_matrix(labels, preds)
 
-    def _wait_while_paused(self) -> bool:
-        """Block while paused (waking often so Stop works); False if a stop was asked for."""
-        while not self._running.wait(0.05):
-            if self._stop.is_set():
-                return False
-        return not self._stop.is_set()
+    def _wait_while_paused(self, tuner=None) -> bool:
+        """Block while paused (waking often so Stop works); False if a stop was asked for.
+
+        tuner: the epoch's BLAS thread tuner, which gives every thread back for the pause."""
+        paused = tuner is not None and not self._running.is_set()
+        if paused:
+            tuner.stop()
+        try:
+            while not self._running.wait(0.05):
+                if self._stop.is_set():
+                    return False
+            return not self._stop.is_set()
+        finally:
+            if paused:
+                tuner.start()
 

@@ -34,20 +34,19 @@ def run(tuner, machine, steps):
     return on_one / steps
 
 
-def test_an_idle_machine_keeps_all_threads_after_one_short_look_at_one():
+def test_an_idle_machine_keeps_all_threads_after_short_looks_at_one():
     m = FakeMachine()
     tuner = ThreadTuner(2, m.set_threads)
-    tuner.start()
     share = run(tuner, m, 5000)
     assert tuner.threads == 2 and tuner.t1 == [pytest.approx(1.4e-3)] * 2
-    assert share < 0.01  # only the two blocks that measured one thread
-    assert m.calls == [2, 1, 2]
+    # Only the blocks that measure one thread: two at the start, two more after RELEARN_EVERY blocks.
+    assert share < 5 * (ThreadTuner.BLOCK + 1) / 5000
+    assert m.calls == [1, 2, 1, 2]
 
 
 def test_a_busy_machine_moves_to_one_thread_and_back_when_it_calms_down():
     m = FakeMachine()
     tuner = ThreadTuner(2, m.set_threads)
-    tuner.start()
     run(tuner, m, 200)
     assert tuner.threads == 2
     m.busy = True
@@ -102,26 +101,115 @@ def _data(n=2048):
     return x, rng.integers(0, 10, n)
 
 
-def test_training_tunes_in_the_main_thread_and_gives_the_threads_back(monkeypatch):
+def test_a_step_that_gets_cheaper_is_noticed_when_the_one_thread_speed_is_learnt_again():
+    m = FakeMachine()
+    tuner = ThreadTuner(2, m.set_threads)
+    run(tuner, m, 300)
+    assert tuner.threads == 2
+    m.seconds = lambda threads: 0.6e-3 if threads == 1 else 1.0e-3  # say, a smaller batch from now on
+    run(tuner, m, (ThreadTuner.RELEARN_EVERY + 8) * (ThreadTuner.BLOCK + 1))
+    assert tuner.threads == 1
+
+
+def test_training_tunes_and_gives_the_threads_back(monkeypatch):
     get, set_ = _blas_or_skip(monkeypatch)
     most = get()
     seen = []
     monkeypatch.setattr(ThreadTuner, "step", lambda self, s: seen.append(get()) or self._switch(1))
     net = Network((16,), batch_size=32)
-    net.partial_fit(*_data())
+    net.partial_fit(*_data(), tune_threads=True)
     assert seen[0] == most and set(seen[1:]) == {1}  # the tuner's choice was in force...
     assert get() == most  # ...and the epoch ended with every thread back
+    seen.clear()
+    with pytest.raises(ZeroDivisionError):  # an error inside a step gives them back too
+        for i, _, _ in net.iter_batches(*_data(), tune_threads=True):
+            if i == 3:
+                raise ZeroDivisionError
+    assert get() == most
 
 
-def test_no_tuning_when_pinned_or_in_another_thread(monkeypatch):
-    _blas_or_skip(monkeypatch)
+def test_no_tuning_when_pinned_limited_busy_or_in_another_thread(monkeypatch):
+    get, set_ = _blas_or_skip(monkeypatch)
+    most = get()
     net = Network((16,), batch_size=32)
-    assert blas.tuner_for(net) is not None
+    assert blas.tuner_for(net, allow=True) is not None
     result = []
     worker = threading.Thread(target=lambda: result.append(blas.tuner_for(Network((16,)))))
     worker.start()
     worker.join()
     assert result == [None]  # another thread could be multiplying matrices meanwhile
-    assert blas.tuner_for(Network((16,)), allow=True) is not None  # unless the caller says it is alone
+    waiting = threading.Event()
+    other = threading.Thread(target=waiting.wait)
+    other.start()
+    try:
+        assert blas.tuner_for(net) is None  # the same from the main thread while other threads run
+        assert blas.tuner_for(net, allow=True) is not None  # unless the caller says it is alone
+    finally:
+        waiting.set()
+        other.join()
+    first = blas.tuner_for(net, allow=True)
+    first.start()
+    try:
+        assert blas.tuner_for(Network((16,)), allow=True) is None  # one tuner at a time: the count is global
+    finally:
+        first.stop()
+    set_(1)  # a user's own limit (threadpoolctl, say) is kept
+    try:
+        assert blas.tuner_for(net, allow=True) is None
+        net.partial_fit(*_data(), tune_threads=True)
+        assert get() == 1
+    finally:
+        set_(most)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # as main.py does for the window
     assert blas.tuner_for(net) is None and blas.tuner_for(net, allow=True) is None
+
+
+def test_the_controls_act_on_numpys_own_openblas():
+    """SciPy's wheel loads a second OpenBLAS: setting that one would change nothing for NumPy."""
+    import ctypes
+    from pathlib import Path
+
+    controls = blas.blas_controls()
+    own = sorted((Path(np.__file__).resolve().parent.parent / "numpy.libs").glob("*openblas*"))
+    if controls is None or not own:
+        pytest.skip("no OpenBLAS bundled in NumPy's wheel here")
+    lib = ctypes.CDLL(str(own[0]))
+    numpy_get = next(getattr(lib, n) for n in blas._GETTERS if hasattr(lib, n))
+    get, set_ = controls
+    before = get()
+    try:
+        set_(1)
+        assert numpy_get() == 1
+    finally:
+        set_(before)
+
+
+def test_a_paused_trainer_gives_the_threads_back(monkeypatch):
+    import time
+
+    from nn.training import Trainer, TrainingConfig
+
+    get, set_ = _blas_or_skip(monkeypatch)
+    most = get()
+    seen = []  # the count in force at each step; the fake tuner always chooses one thread
+    monkeypatch.setattr(ThreadTuner, "step", lambda self, s: seen.append(get()) or self._switch(1))
+
+    def wait_for(cond):
+        deadline = time.monotonic() + 10
+        while not cond() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return cond()
+
+    x, labels = _data(4096)
+    trainer = Trainer(TrainingConfig(layers=(16,), epochs=5, batch_size=32), x, labels, tune_threads=True)
+    trainer.pause()  # it stops after its first batch, in the middle of the epoch
+    trainer.start()
+    assert wait_for(lambda: len(seen) == 1)
+    time.sleep(0.2)
+    assert len(seen) == 1 and get() == most  # paused: the rest of the program has every thread
+    trainer.resume()
+    assert wait_for(lambda: len(seen) >= 3)
+    assert seen[1] == 1  # and the run goes on with the tuner's choice
+    trainer.stop()
+    trainer.join(timeout=10)
+    assert get() == most
