@@ -50,7 +50,7 @@ _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
 
 
 def _ones(n: int, dtype) -> np.ndarray:
-    """A read-only vector of n ones (kept: made once per size)."""
+    """A read-only vector of n ones (kept: made once per size): ones @ a sums a's rows or columns."""
     key = (n, np.dtype(dtype))
     ones = _ONES.get(key)
     if ones is None:
@@ -399,7 +399,7 @@ class Network:
         masks: the z > 0 arrays _forward filled for the ReLU layers (f'(z) of ReLU).
         side: which set of scratch arrays to use (see _scratch_array).
         """
-        ones = self._ones(len(delta))
+        ones = _ones(len(delta), self.dtype)
         for l in range(len(self.w) - 1, -1, -1):
             if l == 0 and pixels is not None:
                 self._clear_unlit_rows(pixels)
@@ -519,30 +519,23 @@ class Network:
                         [aligned_empty((n, h), self.dtype, slot=l + 6) for l, h in enumerate(hidden)])
         return cache[n]
 
-
-    def _scratch_array(self, name: Hashable, shape: tuple[int, ...], fill: float | None = None) -> np.ndarray:
+    def _scratch_array(self, name: Hashable, shape: tuple[int, ...]) -> np.ndarray:
         """A C-contiguous array of `shape` in a buffer kept for reuse under `name`.
 
         Training needs a few large arrays whose size changes from batch to batch (the lit pixels);
         allocating them afresh costs page faults that can double a step on these machines.
         The rows of w^1 and dw^1 come in two sets (names ("w_rows", side) and ("rows", side), side =
-        the step's parity) used on alternate steps: the other core's BLAS thread reads or writes them during the products,
-        and rewriting the same cache lines in the very next step waits for that core to let go of
-        them. Measured: 2 % faster per step when the machine is busy, the same when it is quiet.
-        fill: when given, a newly made buffer is filled with this value (existing ones keep theirs).
+        the step's parity) used on alternate steps: the other core's BLAS thread reads or writes
+        them during the products, and rewriting the same cache lines in the very next step waits
+        for that core to let go of them. Measured: 2 % faster per step when the machine is busy,
+        the same when it is quiet.
         """
         scratch = self.__dict__.setdefault("_scratch", {})
         size = math.prod(shape)
         buf = scratch.get(name)
         if buf is None or buf.size < size:
             buf = scratch[name] = aligned_empty(max(size, 1), self.dtype, slot=len(scratch))
-            if fill is not None:
-                buf.fill(fill)
         return buf[:size].reshape(shape)
-
-    def _ones(self, n: int) -> np.ndarray:
-        """A vector of n ones (reused): ones @ delta sums delta over the batch."""
-        return self._scratch_array("ones", (max(n, self.batch_size),), fill=1.0)[:n]
 
     def iter_batches(self, x, labels, augment: Callable | None = None,
                      tune_threads: bool | None = None) -> Iterator[tuple[int, int, float]]:
