@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from nn.errors import NNError
+from nn.training import confusion_matrix
 from ui.state import Score
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,7 @@ def load_data(root: Path, train_path: str | None = None, test_path: str | None =
         n = len(x)
         n_val = min(5000, n // 12) if n >= 24 else 0
         if n_val:
-            split = getattr(nd, "train_val_split", None)
-            if split is not None:
-                tr_idx, va_idx = split(n, n_val / n, 0)
-            else:
-                perm = np.random.default_rng(0).permutation(n)
-                tr_idx, va_idx = perm[n_val:], perm[:n_val]
+            tr_idx, va_idx = nd.train_val_split(n, n_val / n, 0)
             out.update(x_train=x[tr_idx], labels_train=labels[tr_idx], x_val=x[va_idx], labels_val=labels[va_idx])
         else:
             out.update(x_train=x, labels_train=labels, x_val=x[:0], labels_val=labels[:0])
@@ -203,7 +199,7 @@ def _eval_done(app, job: Job) -> None:
     labels = np.asarray(d.labels_test).astype(np.int64)
     if len(preds) != len(labels):  # the test set changed meanwhile
         return
-    confusion = np.bincount(labels * 10 + preds, minlength=100).reshape(10, 10)
+    confusion = confusion_matrix(labels, preds)
     wrong = np.flatnonzero(preds != labels)[:GALLERY_SIZE]
     if net is app.state.model or epoch is not None:
         app.state.test_score = Score(100.0 * acc, d.test_path, len(labels), epoch, net)

@@ -121,6 +121,7 @@ class NetworkInput(View):
         self.x: np.ndarray | None = None
         self.stages: list[tuple[str, np.ndarray]] = []
         self.caption = ""
+        self._grid_cache: pygame.Surface | None = None
 
     def set(self, x, stages: Sequence[tuple[str, np.ndarray]] = (), caption: str = "") -> None:
         self.x = None if x is None else np.asarray(x, dtype=np.float32).reshape(28, 28)
@@ -135,6 +136,16 @@ class NetworkInput(View):
         side = side // 28 * 28
         return pygame.Rect((w - side) // 2, 0, side, side)
 
+    def _grid(self, size: tuple[int, int]) -> pygame.Surface:
+        """The faint 28x28 grid over the magnified image, drawn once per size (every stroke re-renders)."""
+        if self._grid_cache is None or self._grid_cache.get_size() != size:
+            cell = size[0] // 28
+            grid = self._grid_cache = pygame.Surface(size, pygame.SRCALPHA)
+            for i in range(1, 28):
+                pygame.draw.line(grid, (90, 90, 110, 60), (i * cell, 0), (i * cell, size[1]))
+                pygame.draw.line(grid, (90, 90, 110, 60), (0, i * cell), (size[0], i * cell))
+        return self._grid_cache
+
     def render(self, surf):
         w, h = surf.get_size()
         big = self.big_rect()
@@ -142,13 +153,8 @@ class NetworkInput(View):
             pygame.draw.rect(surf, theme.INPUT_BG, big)
         else:
             surf.blit(gray_surface(self.x, big.size), big)
-            cell = big.w // 28
-            if cell >= 5:  # a pixel grid shows how coarse 28x28 is
-                grid = pygame.Surface(big.size, pygame.SRCALPHA)
-                for i in range(1, 28):
-                    pygame.draw.line(grid, (90, 90, 110, 60), (i * cell, 0), (i * cell, big.h))
-                    pygame.draw.line(grid, (90, 90, 110, 60), (0, i * cell), (big.w, i * cell))
-                surf.blit(grid, big)
+            if big.w // 28 >= 5:  # a pixel grid shows how coarse 28x28 is
+                surf.blit(self._grid(big.size), big)
         pygame.draw.rect(surf, theme.PANEL_BORDER, big.inflate(2, 2), 1)
         if self.caption:
             theme.blit_text(surf, theme.fit_text(self.caption, w, theme.SMALL), (w // 2, big.bottom + 4),

@@ -13,8 +13,6 @@ import pygame
 
 from ui import theme
 
-_MOUSE_EVENTS = (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION)
-
 
 class Widget:
     """Base class: a rectangle that can be hidden or disabled."""
@@ -96,9 +94,9 @@ class Button(Widget):
     """A push button with hover, pressed and disabled looks; `on_click()` runs on release inside."""
 
     def __init__(self, rect, text: str, on_click: Callable[[], Any] | None = None,
-                 kind: str = "normal", tooltip: str = "", enabled: bool = True):
+                 kind: str = "normal", enabled: bool = True):
         super().__init__(rect)
-        self.text, self.on_click, self.kind, self.tooltip = text, on_click, kind, tooltip
+        self.text, self.on_click, self.kind = text, on_click, kind
         self.enabled = enabled
         self.hover = False
         self.pressed = False
