@@ -70,7 +70,7 @@ def main() -> int:
             theirs.append(time.perf_counter() - t)
     o = statistics.median(ours)
     print(f"numpy (ours): {o:.3f} s/epoch (median of {len(ours)}: {', '.join(f'{v:.3f}' for v in ours)})")
-    tuner = getattr(net, "_tuner", None)
+    tuner = net.fitter.tuner
     if tuner is not None:  # nn/blas.py: one BLAS thread while that was faster (a busy machine)
         total = sum(tuner.steps_on.values())
         print(f"  BLAS threads chosen by timing: 1 thread for {100 * tuner.steps_on[1] / max(total, 1):.0f} % "

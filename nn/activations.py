@@ -1,10 +1,12 @@
 """Activation functions a = f(z), each beside its derivative f'(z), as the README writes them.
 
-Every function works element-wise on arrays of any shape, except softmax, which works on the
-last axis (one row per sample): z (n, k) -> a (n, k).
+relu, sigmoid and tanh (the hidden layers) work element-wise on arrays of any shape; softmax (the
+output layer) works on the last axis, one row per sample: z (n, k) -> a (n, k).
 
-For back-propagation the network uses `derivative_from_a`: for these four functions f'(z) can be
-written with a = f(z) alone (ReLU: a > 0, sigmoid: a(1 - a), tanh: 1 - a^2), which saves keeping z.
+The network's readable backward pass uses f'(z) (`relu_prime`, ...). For these three hidden
+activations f'(z) can also be written with a = f(z) alone (ReLU: a > 0, sigmoid: a(1 - a),
+tanh: 1 - a^2): `derivative_from_a`, which the fast training step in nn/kernel.py uses so that
+it need not keep z.
 """
 
 from __future__ import annotations

@@ -173,12 +173,13 @@ class ThreadTuner:
             self._switch(1)  # `most` threads have become slower than one
 
 
-def tuner_for(network, allow: bool | None = None, key: tuple = ()) -> ThreadTuner | None:
-    """The network's ThreadTuner, or None when tuning is off: the BLAS controls are missing, the
-    thread count is pinned or below 2 (a user's threadpool limit included), another tuner is in the
-    middle of an epoch, or, unless `allow`, other Python threads exist (changing the count while
-    another thread multiplies matrices is not safe). `key` (e.g. the batch size) starts a new
-    tuner when it changes, since the step times it learnt no longer apply."""
+def tuner_for(tuner: ThreadTuner | None, allow: bool | None = None, key: tuple = ()) -> ThreadTuner | None:
+    """The tuner for the next epoch: `tuner` (the caller's from its last epoch) or a new one; None
+    when tuning is off: the BLAS controls are missing, the thread count is pinned or below 2 (a
+    user's threadpool limit included), another tuner is in the middle of an epoch, or, unless
+    `allow`, other Python threads exist (changing the count while another thread multiplies
+    matrices is not safe). `key` (e.g. the batch size) starts a new tuner when it changes, since
+    the step times it learnt no longer apply."""
     if allow is False or pinned():
         return None
     if allow is None and (threading.current_thread() is not threading.main_thread() or threading.active_count() > 1):
@@ -187,11 +188,10 @@ def tuner_for(network, allow: bool | None = None, key: tuple = ()) -> ThreadTune
     if controls is None:
         return None
     get, set_ = controls
-    tuner = network.__dict__.get("_tuner")
     most = get()
     if most < 2 or any(t is not tuner for t in _active):
         return None
     if tuner is None or tuner.most != most or tuner.key != key:
-        tuner = network._tuner = ThreadTuner(most, set_)
+        tuner = ThreadTuner(most, set_)
         tuner.key = key
     return tuner

@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", default="", help="use only the first N training digits")
     t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling of training digits")
     t.add_argument("--seed", default="0", help="random seed (default 0)")
+    t.add_argument("--reference", action="store_true",
+                   help="train with the readable step (nn/fitting.py: reference_step) instead of the fast kernel")
     t.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
 
@@ -145,7 +147,8 @@ def cmd_train(args) -> int:
           file=sys.stderr)
 
     # This thread only prints while the trainer runs, so the trainer may change the BLAS thread count.
-    trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False, tune_threads=True)
+    trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False, tune_threads=True,
+                      reference=args.reference)
     bar = _ProgressBar(sys.stderr)
     start = time.perf_counter()
     history, epoch_seconds, end = [], [], None

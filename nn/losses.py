@@ -1,6 +1,6 @@
 """Loss functions for a softmax output layer: batch-mean value and the output error delta = dL/dz.
 
-y_hat: (n, k) softmax outputs a^L; y: (n, k) one-hot targets. Both functions of a pair agree:
+y_hat: (n, k) softmax outputs a^L; y: (n, k) one-hot targets (`one_hot(labels)`). Both functions of a pair agree:
 delta is the derivative of the batch-mean loss with respect to the output layer's z^L, so it
 already carries the 1/n of the mean.
 """
@@ -12,7 +12,23 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
+
+def one_hot(labels, k: int = 10, dtype=np.float32) -> np.ndarray:
+    """Targets y (n, k) of `dtype` (float32) with y[i, labels[i]] = 1 and zeros elsewhere.
+
+    `labels` (n,) integers in [0, k). Raises DataError for other values or shapes.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"Labels must be a 1-D array of integers (got {labels.dtype} with shape {labels.shape}).")
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        bad = labels[(labels < 0) | (labels >= k)][0]
+        raise DataError(f"Label {bad} is outside 0-{k - 1}.")
+    y = np.zeros((labels.size, k), dtype=dtype)
+    y[np.arange(labels.size), labels] = 1
+    return y
+
 
 # log(0) guard: softmax can round a probability to exactly 0 in float32.
 _TINY = 1e-12

@@ -9,144 +9,23 @@ TrainingFinished, TrainingStopped or TrainingFailed, sent from a `finally` block
 from __future__ import annotations
 
 import functools
-
 import logging
-import math
 import queue
 import threading
 import time
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .config import TrainingConfig, parse_setting  # noqa: F401 - the run's settings, re-exported for callers
 from .errors import ConfigError, NNError
-from .losses import canonical_loss_name
-from .network import Network, check_hyperparameters, check_layers
-from .activations import get_activation
+from .network import Network
 
 log = logging.getLogger(__name__)
 
 BATCH_EVENT_INTERVAL = 0.1  # seconds between BatchDone events: ~10 a second is plenty for a plot
 SNAPSHOT_INTERVAL = 0.3  # seconds between weight snapshots for the drawing pad
 MAX_QUEUED = 20  # no new snapshot while this many events wait unread
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Everything that defines a training run; validated on creation (raises ConfigError)."""
-
-    layers: tuple = (256, 128)
-    activation: str = "relu"
-    loss: str = "cross_entropy"
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    batch_size: int = 128
-    epochs: int = 10
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    augment: bool = False
-    train_limit: int | None = None
-    seed: int = 0
-
-    def __post_init__(self):
-        object.__setattr__(self, "layers", check_layers(self.layers))
-        act = self.activation
-        if isinstance(act, str) and "," in act:
-            act = tuple(a.strip() for a in act.split(","))
-        if isinstance(act, str):
-            act = get_activation(act).name
-        else:
-            act = tuple(get_activation(a).name for a in act)
-            if len(act) != len(self.layers):
-                raise ConfigError(
-                    f"Give one activation for all hidden layers or one per layer "
-                    f"({len(self.layers)} layers, got {len(act)} activations)."
-                )
-        object.__setattr__(self, "activation", act)
-        object.__setattr__(self, "loss", canonical_loss_name(self.loss))
-        object.__setattr__(self, "optimizer", str(self.optimizer).strip().lower())
-        check_hyperparameters(self.lr, self.momentum, self.weight_decay, self.batch_size,
-                              self.schedule, self.optimizer)
-        if not (isinstance(self.epochs, (int, np.integer)) and 1 <= self.epochs <= 10000):
-            raise ConfigError(f"Epochs must be a whole number from 1 to 10000 (got {self.epochs}).")
-        if self.train_limit is not None and not (
-            isinstance(self.train_limit, (int, np.integer)) and self.train_limit >= 1
-        ):
-            raise ConfigError(f"The number of training digits must be at least 1 (got {self.train_limit}).")
-        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ConfigError(f"Seed must be a whole number 0 or more (got {self.seed}).")
-
-    @classmethod
-    def from_strings(cls, **texts: str) -> "TrainingConfig":
-        """Build from user text, e.g. layers="256,128", lr="0.001"; empty fields keep defaults."""
-        kwargs: dict[str, Any] = {}
-        for name, text in texts.items():
-            if name not in {f.name for f in fields(cls)}:
-                raise ConfigError(f"Unknown setting {name!r}.")
-            text = str(text).strip()
-            if text == "":
-                continue
-            kwargs[name] = parse_setting(name, text)
-        return cls(**kwargs)
-
-    def network(self) -> Network:
-        """A fresh network with these settings."""
-        return Network(self.layers, self.activation, self.loss, self.optimizer, self.lr,
-                       self.momentum, self.weight_decay, self.batch_size, self.schedule, self.seed)
-
-    def as_dict(self) -> dict:
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["layers"] = list(self.layers)
-        if not isinstance(self.activation, str):
-            d["activation"] = list(self.activation)
-        return d
-
-
-_LABELS = {
-    "layers": "Hidden layers", "lr": "Learning rate", "batch_size": "Batch size", "epochs": "Epochs",
-    "weight_decay": "Weight decay", "momentum": "Momentum", "train_limit": "Training digits",
-    "seed": "Seed",
-}
-
-
-def parse_setting(name: str, text: str):
-    """One setting from text to its value; raises ConfigError with the field's name and the text."""
-    label = _LABELS.get(name, name)
-    text = text.strip()
-    try:
-        if name == "layers":
-            parts = [p for p in text.replace(" ", ",").split(",") if p]
-            if not parts:
-                raise ValueError
-            return tuple(int(p) for p in parts)
-        if name in ("lr", "weight_decay", "momentum"):
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError
-            return value
-        if name in ("batch_size", "epochs", "seed"):
-            return int(text.replace("_", "").replace(",", ""))
-        if name == "train_limit":
-            if text.lower() in ("all", "none", "max"):
-                return None
-            return int(text.replace("_", "").replace(",", ""))
-        if name == "augment":
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-    except ValueError:
-        examples = {"layers": "whole numbers like 256,128", "lr": "a number greater than 0, such as 0.001",
-                    "weight_decay": "a number such as 0.0001", "momentum": "a number such as 0.9",
-                    "train_limit": "a whole number such as 60000, or all", "augment": "on or off",
-                    "batch_size": "a whole number such as 128", "epochs": "a whole number such as 10",
-                    "seed": "a whole number such as 0"}
-        hint = examples.get(name, "a number")
-        raise ConfigError(f"{label}: {text!r} is not valid; expected {hint}.") from None
-    return text
 
 
 # ----- events -------------------------------------------------------------------------------------
@@ -216,14 +95,15 @@ class Trainer:
 
     x_train: (n, 784) uint8; labels_train (n,); x_val, labels_val the set evaluated after every
     epoch (may be empty). network: continue from this model (it is copied, never touched);
-    None starts fresh from `config`. `augment`: optional f(x_batch, rng) (see Network.iter_batches).
+    None starts fresh from `config`. `augment`: optional f(x_batch, rng) (see Fitter.iter_batches).
+    reference: train with the readable step (nn/fitting.py: reference_step), not nn/kernel.py.
     tune_threads: let training drop to one BLAS thread while that is faster (nn/blas.py); only for a
     caller whose other threads do no matrix work meanwhile (the command line, not the window).
     """
 
     def __init__(self, config: TrainingConfig, x_train, labels_train, x_val=None, labels_val=None,
                  network: Network | None = None, augment=None, snapshots: bool = True,
-                 tune_threads: bool = False):
+                 tune_threads: bool = False, reference: bool = False):
         self.config = config
         n = len(x_train)
         if n == 0:
@@ -238,6 +118,7 @@ class Trainer:
         self._start_network = network
         self.snapshots = snapshots
         self.tune_threads = tune_threads
+        self.reference = reference
         self.augment = augment
         if augment is None and config.augment:
             from .augment import augment_batch  # only needed when asked for
@@ -250,8 +131,7 @@ class Trainer:
 
     def _check_same_shape(self, network: Network) -> None:
         cfg = self.config
-        acts = (cfg.activation,) * len(cfg.layers) if isinstance(cfg.activation, str) else cfg.activation
-        if tuple(network.sizes[1:-1]) != cfg.layers or tuple(network.activations) != tuple(acts):
+        if tuple(network.sizes[1:-1]) != cfg.layers or tuple(network.activations) != cfg.hidden_activations():
             raise ConfigError(
                 f"The current model is {'-'.join(map(str, network.sizes))} {network.activations[0]}; "
                 f"the settings ask for {'-'.join(map(str, (784, *cfg.layers, 10)))}. Press New for fresh weights."
@@ -304,6 +184,11 @@ class Trainer:
             self.events.put(end_event)
 
     def _make_network(self) -> Network:
+        net = self._continued_network()
+        net.fitter.set_fast(not self.reference)
+        return net
+
+    def _continued_network(self) -> Network:
         cfg = self.config
         if self._start_network is None:
             return cfg.network()
@@ -313,10 +198,9 @@ class Trainer:
         net.lr, net.momentum, net.weight_decay = cfg.lr, cfg.momentum, cfg.weight_decay
         net.batch_size, net.schedule, net.loss = cfg.batch_size, cfg.schedule, cfg.loss
         if not same_opt:
-            from .optimizers import make_optimizer
             net.optimizer_name = cfg.optimizer
-            net.optimizer = make_optimizer(cfg.optimizer, net.params.size, net.dtype, cfg.momentum)
-        net.step_count = 0
+            net.fitter.optimizer = net.fitter.new_optimizer(cfg.optimizer)
+        net.fitter.step_count = 0
         return net
 
     def _train(self, net: Network, history: list[dict]):
@@ -328,7 +212,7 @@ class Trainer:
         cfg = self.config
         n = len(self.x_train)
         batches = -(-n // net.batch_size)
-        net.total_steps = cfg.epochs * batches
+        net.fitter.total_steps = cfg.epochs * batches
         self.events.put(TrainingStarted(n, len(self.x_val), cfg.epochs, batches))
         run_start = time.perf_counter()
         last_event = last_snap = run_start
@@ -354,23 +238,29 @@ class Trainer:
                     last_snap = now
                 if self._stop.is_set() or not self._running.is_set():
                     # Mid-epoch: a tuner may have this process on one BLAS thread; not while paused.
-                    if not self._wait_while_paused(net.__dict__.get("_tuner") if self.tune_threads else None):
-                        return TrainingStopped(net.snapshot(), tuple(history), net.drop_buffers())
+                    if not self._wait_while_paused(net.fitter.tuner if self.tune_threads else None):
+                        return TrainingStopped(net.snapshot(), tuple(history), self._handed_over(net))
             train_loss = epoch_loss_sum / of
             seconds = time.perf_counter() - epoch_start
             val_loss, val_acc, confusion = float("nan"), float("nan"), np.zeros((10, 10), np.int64)
             if len(self.x_val):
                 measured = self._validate(net)
                 if measured is None:  # stopped during validation
-                    return TrainingStopped(net.snapshot(), tuple(history), net.drop_buffers())
+                    return TrainingStopped(net.snapshot(), tuple(history), self._handed_over(net))
                 val_loss, val_acc, confusion = measured
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                             "val_accuracy": val_acc, "seconds": seconds})
             snap = net.snapshot()
             self.events.put(EpochDone(epoch, cfg.epochs, train_loss, val_loss, val_acc, confusion, seconds, snap))
             if (self._stop.is_set() or not self._running.is_set()) and not self._wait_while_paused():
-                return TrainingStopped(snap, tuple(history), net.drop_buffers())
-        return TrainingFinished(net.snapshot(), tuple(history), net.drop_buffers())
+                return TrainingStopped(snap, tuple(history), self._handed_over(net))
+        return TrainingFinished(net.snapshot(), tuple(history), self._handed_over(net))
+
+    @staticmethod
+    def _handed_over(net: Network) -> Network:
+        """The trainer's network as the window gets it at the end: without batch-sized arrays."""
+        net.fitter.drop_buffers()
+        return net
 
     def _validate(self, net: Network, chunk: int = 1000):
         """(loss, accuracy, confusion) on the validation set, in slices; None if Stop came meanwhile."""

@@ -132,9 +132,9 @@ def test_no_tuning_when_pinned_limited_busy_or_in_another_thread(monkeypatch):
     get, set_ = _blas_or_skip(monkeypatch)
     most = get()
     net = Network((16,), batch_size=32)
-    assert blas.tuner_for(net, allow=True) is not None
+    assert blas.tuner_for(None, allow=True) is not None
     result = []
-    worker = threading.Thread(target=lambda: result.append(blas.tuner_for(Network((16,)))))
+    worker = threading.Thread(target=lambda: result.append(blas.tuner_for(None)))
     worker.start()
     worker.join()
     assert result == [None]  # another thread could be multiplying matrices meanwhile
@@ -142,26 +142,27 @@ def test_no_tuning_when_pinned_limited_busy_or_in_another_thread(monkeypatch):
     other = threading.Thread(target=waiting.wait)
     other.start()
     try:
-        assert blas.tuner_for(net) is None  # the same from the main thread while other threads run
-        assert blas.tuner_for(net, allow=True) is not None  # unless the caller says it is alone
+        assert blas.tuner_for(None) is None  # the same from the main thread while other threads run
+        assert blas.tuner_for(None, allow=True) is not None  # unless the caller says it is alone
     finally:
         waiting.set()
         other.join()
-    first = blas.tuner_for(net, allow=True)
+    first = blas.tuner_for(None, allow=True)
     first.start()
     try:
-        assert blas.tuner_for(Network((16,)), allow=True) is None  # one tuner at a time: the count is global
+        assert blas.tuner_for(None, allow=True) is None  # one tuner at a time: the count is global
     finally:
         first.stop()
+    assert blas.tuner_for(first, allow=True) is first  # the caller's tuner goes on learning
     set_(1)  # a user's own limit (threadpoolctl, say) is kept
     try:
-        assert blas.tuner_for(net, allow=True) is None
+        assert blas.tuner_for(None, allow=True) is None
         net.partial_fit(*_data(), tune_threads=True)
         assert get() == 1
     finally:
         set_(most)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # as main.py does for the window
-    assert blas.tuner_for(net) is None and blas.tuner_for(net, allow=True) is None
+    assert blas.tuner_for(None) is None and blas.tuner_for(None, allow=True) is None
 
 
 def test_the_controls_act_on_numpys_own_openblas():

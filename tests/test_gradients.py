@@ -6,7 +6,8 @@ import pytest
 
 from nn import activations as A
 from nn.losses import cross_entropy, cross_entropy_delta, mse, mse_delta
-from nn.network import Network, one_hot
+from nn.losses import one_hot
+from nn.network import Network
 
 EPS = 1e-5
 

@@ -5,7 +5,9 @@ import pytest
 
 from nn.errors import ConfigError, DataError, TrainingError
 from nn import activations as A
-from nn.network import Network, active_pixels, one_hot, softmax_rows
+from nn.kernel import active_pixels, softmax_rows
+from nn.losses import one_hot
+from nn.network import Network
 
 
 def test_hand_worked_forward_backward():
@@ -115,7 +117,7 @@ def test_mse_and_cosine_and_weight_decay_learn_too():
     net = Network((32,), loss="mse", schedule="cosine", weight_decay=1e-4, lr=0.01, batch_size=32)
     net.fit(x, labels, epochs=6)
     assert net.score(x, labels) > 0.9
-    assert net.step_count == net.total_steps
+    assert net.fitter.step_count == net.fitter.total_steps
 
 
 def test_uint8_input_trains_like_float():
@@ -165,7 +167,7 @@ def test_lit_pixel_steps_stay_exact_when_the_lit_pixels_move(weight_decay):
         loss_full = full.train_step(x, labels)
         loss_lit = lit.train_step(x if pixels is None else x[:, pixels], labels, pixels)
         assert loss_lit == pytest.approx(loss_full, rel=1e-12)
-        np.testing.assert_allclose(lit.grads, full.grads, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(lit.fitter.grads, full.fitter.grads, rtol=1e-10, atol=1e-15)
         np.testing.assert_allclose(lit.params, full.params, rtol=1e-10, atol=1e-13)
     assert plain_steps == 1  # the full-frame box went through the plain product
 

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from nn.errors import ConfigError
+from nn.kernel import ScaledAdam
 from nn.optimizers import Adam, Momentum, SGD, make_optimizer, scheduled_lr
+
+BOTH_ADAMS = pytest.mark.parametrize("adam_class", [Adam, ScaledAdam])  # the readable one and the kernel's
+
+
+def _scale(opt) -> float:
+    """The factor an optimiser wants its gradient multiplied by: 1, except for the kernel's Adam."""
+    return getattr(opt, "grad_scale", 1.0)
 
 
 def _pg(seed=0):
@@ -34,10 +42,11 @@ def test_momentum_two_steps():
     assert np.allclose(p, expected)
 
 
-def test_adam_three_steps_follow_the_paper():
+@BOTH_ADAMS
+def test_adam_three_steps_follow_the_paper(adam_class):
     p, _ = _pg()
     rng = np.random.default_rng(1)
-    opt = Adam(50, np.float64)
+    opt = adam_class(50, np.float64)
     m = np.zeros(50)
     v = np.zeros(50)
     b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
@@ -48,28 +57,33 @@ def test_adam_three_steps_follow_the_paper():
         m_hat = m / (1 - b1**t)
         v_hat = v / (1 - b2**t)
         expected = p - lr * m_hat / (np.sqrt(v_hat) + eps)
-        opt.step(p, opt.grad_scale * g, lr)  # Adam takes the gradient times its grad_scale
+        opt.step(p, _scale(opt) * g, lr)  # the kernel's Adam takes the gradient times its grad_scale
         assert np.allclose(p, expected, rtol=1e-12, atol=1e-12)
     assert np.allclose(opt.m, m) and np.allclose(opt.v, v)
 
 
-def test_adam_state_round_trip_continues_identically():
+@pytest.mark.parametrize("first, second", [(Adam, Adam), (ScaledAdam, ScaledAdam), (Adam, ScaledAdam),
+                                           (ScaledAdam, Adam)])
+def test_adam_state_round_trip_continues_identically(first, second):
+    """Either Adam's state goes on in either: model files do not depend on which one trained."""
     p, g = _pg()
-    a = Adam(50, np.float64)
-    a.step(p, a.grad_scale * g, 0.01)
-    b = Adam(50, np.float64)
+    a = first(50, np.float64)
+    for _ in range(3):
+        a.step(p, _scale(a) * g, 0.01)
+    b = second(50, np.float64)
     b.load_state(a.state())
     q = p.copy()
-    a.step(p, a.grad_scale * g, 0.01)
-    b.step(q, b.grad_scale * g, 0.01)
+    a.step(p, _scale(a) * g, 0.01)
+    b.step(q, _scale(b) * g, 0.01)
     assert np.allclose(p, q, rtol=1e-12)
 
 
-def test_adam_matches_the_paper_over_many_steps_and_rescalings():
-    """200 steps cross the points where Adam's internal scale kappa returns to 1 several times."""
+@BOTH_ADAMS
+def test_adam_matches_the_paper_over_many_steps_and_rescalings(adam_class):
+    """200 steps cross the points where ScaledAdam's internal scale kappa returns to 1 several times."""
     rng = np.random.default_rng(2)
     p = rng.normal(size=50)
-    opt = Adam(50, np.float64)
+    opt = adam_class(50, np.float64)
     m, v = np.zeros(50), np.zeros(50)
     b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
     for t in range(1, 201):
@@ -77,20 +91,21 @@ def test_adam_matches_the_paper_over_many_steps_and_rescalings():
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         expected = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-        opt.step(p, opt.grad_scale * g, lr)
+        opt.step(p, _scale(opt) * g, lr)
         assert np.allclose(p, expected, rtol=1e-10, atol=1e-12), t
     assert np.allclose(opt.m, m, rtol=1e-10) and np.allclose(opt.v, v, rtol=1e-10)
 
 
-def test_adam_in_float32_stays_close_to_float64():
+@BOTH_ADAMS
+def test_adam_in_float32_stays_close_to_float64(adam_class):
     rng = np.random.default_rng(3)
     p64 = rng.normal(size=1000)
     p32 = p64.astype(np.float32)
-    a64, a32 = Adam(1000, np.float64), Adam(1000, np.float32)
+    a64, a32 = Adam(1000, np.float64), adam_class(1000, np.float32)
     for _ in range(300):
         g = rng.normal(size=1000) * 1e-3
-        a64.step(p64, a64.grad_scale * g, 1e-3)
-        a32.step(p32, np.float32(a32.grad_scale) * g.astype(np.float32), 1e-3)
+        a64.step(p64, g, 1e-3)
+        a32.step(p32, np.float32(_scale(a32)) * g.astype(np.float32), 1e-3)
     assert np.abs(p32 - p64).max() < 1e-4
 
 

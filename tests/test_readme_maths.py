@@ -383,7 +383,7 @@ def test_update_rules_as_written():
     assert (adam.beta1, adam.beta2, adam.eps) == (0.9, 0.999, 1e-8)
     expected, m, v, t = theta0.copy(), np.zeros(size), np.zeros(size), 0
     for g in grads:
-        adam.step(theta, adam.grad_scale * g, lr)  # Adam takes kappa g (see nn/optimizers.py)
+        adam.step(theta, g, lr)
         t += 1
         m = 0.9 * m + (1 - 0.9) * g
         v = 0.999 * v + (1 - 0.999) * g * g

@@ -198,14 +198,14 @@ def test_snapshots_do_not_pile_up_when_nobody_reads():
 def test_no_snapshots_when_not_wanted_and_caller_network_untouched():
     x, labels = _data(500)
     net = Network((16,))
-    state = net.rng.bit_generator.state
+    state = net.fitter.rng.bit_generator.state
     params = net.params.copy()
     trainer = Trainer(TrainingConfig(layers=(16,), epochs=2), x, labels, network=net, snapshots=False)
     trainer.start()
     events = _drain(trainer)
     assert isinstance(events[-1], TrainingFinished)
     assert not any(isinstance(e, Snapshot) for e in events)
-    assert net.rng.bit_generator.state == state and np.array_equal(net.params, params)
+    assert net.fitter.rng.bit_generator.state == state and np.array_equal(net.params, params)
 
 
 def test_augmented_training_on_real_digits_learns_and_skips_blank_pixels(monkeypatch):
@@ -217,14 +217,16 @@ def test_augmented_training_on_real_digits_learns_and_skips_blank_pixels(monkeyp
     assets = Path(__file__).resolve().parent.parent / "assets"
     x, labels = load_mnist(assets / "mnist_sample_train.csv.gz")
     x_val, labels_val = load_mnist(assets / "mnist_sample_test.csv.gz")
+    from nn.fitting import Fitter
+
     seen = []
-    original = Network.train_step
+    original = Fitter.step
 
     def spy(self, x_batch, labels_batch, pixels=None):
         seen.append(None if pixels is None else len(pixels))
         return original(self, x_batch, labels_batch, pixels)
 
-    monkeypatch.setattr(Network, "train_step", spy)
+    monkeypatch.setattr(Fitter, "step", spy)
     cfg = TrainingConfig(layers=(64,), epochs=2, augment=True, lr=0.003)
     trainer = Trainer(cfg, x[:3000], labels[:3000], x_val, labels_val)
     trainer.start()
@@ -245,7 +247,7 @@ def test_the_finished_run_hands_over_its_network_with_the_optimiser_state(tmp_pa
     trainer.start()
     end = _drain(trainer)[-1]
     assert isinstance(end, TrainingFinished) and not end.network.read_only
-    assert not {"_bufs", "_scratch"} & set(vars(end.network))  # no batch-sized scratch kept by the window
+    assert not end.network.fitter.kernel.buffers  # no batch-sized scratch kept by the window
     assert end.network.optimizer.t == 20
     np.testing.assert_array_equal(end.network.params, end.snapshot.params)
     path = save_model(tmp_path / "run.npz", end.network, {})
@@ -253,7 +255,7 @@ def test_the_finished_run_hands_over_its_network_with_the_optimiser_state(tmp_pa
     assert loaded.optimizer.t == 20
 
     def continue_from(net):
-        net.rng = np.random.default_rng(1)  # the file keeps no shuffling state: same shuffles for both
+        net.fitter.rng = np.random.default_rng(1)  # the file keeps no shuffling state: same shuffles for both
         t = Trainer(TrainingConfig(layers=(16,), epochs=1, batch_size=100, lr=0.003, schedule="constant"),
                     x, labels, network=net)
         t.start()
