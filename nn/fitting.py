@@ -47,7 +47,7 @@ class Fitter:
 
     Reads the network's training settings (optimizer_name, lr, momentum, weight_decay, batch_size,
     schedule) and owns what training needs beside the model: the optimiser, the step counters,
-    the shuffling generator `rng`, the gradients, the fast step's arrays and the BLAS thread tuner.
+    the shuffling generator `rng`, the gradients, the fast step and the BLAS thread tuner.
     fast: use nn/kernel.py (the default) or reference_step.
     """
 
@@ -81,10 +81,6 @@ class Fitter:
         other.optimizer.load_state(self.optimizer.state())
         other.step_count, other.total_steps = self.step_count, self.total_steps
         return other
-
-    def drop_buffers(self) -> None:
-        """Free the batch-sized arrays kept between steps (they come back on the next step)."""
-        self.kernel.buffers.clear()
 
     def step(self, x_batch: np.ndarray, labels_batch, pixels: np.ndarray | None = None) -> float:
         """One gradient step on x (n, 784) float in [0, 1] and labels (n,); returns the loss.

@@ -239,28 +239,22 @@ class Trainer:
                 if self._stop.is_set() or not self._running.is_set():
                     # Mid-epoch: a tuner may have this process on one BLAS thread; not while paused.
                     if not self._wait_while_paused(net.fitter.tuner if self.tune_threads else None):
-                        return TrainingStopped(net.snapshot(), tuple(history), self._handed_over(net))
+                        return TrainingStopped(net.snapshot(), tuple(history), net)
             train_loss = epoch_loss_sum / of
             seconds = time.perf_counter() - epoch_start
             val_loss, val_acc, confusion = float("nan"), float("nan"), np.zeros((10, 10), np.int64)
             if len(self.x_val):
                 measured = self._validate(net)
                 if measured is None:  # stopped during validation
-                    return TrainingStopped(net.snapshot(), tuple(history), self._handed_over(net))
+                    return TrainingStopped(net.snapshot(), tuple(history), net)
                 val_loss, val_acc, confusion = measured
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                             "val_accuracy": val_acc, "seconds": seconds})
             snap = net.snapshot()
             self.events.put(EpochDone(epoch, cfg.epochs, train_loss, val_loss, val_acc, confusion, seconds, snap))
             if (self._stop.is_set() or not self._running.is_set()) and not self._wait_while_paused():
-                return TrainingStopped(snap, tuple(history), self._handed_over(net))
-        return TrainingFinished(net.snapshot(), tuple(history), self._handed_over(net))
-
-    @staticmethod
-    def _handed_over(net: Network) -> Network:
-        """The trainer's network as the window gets it at the end: without batch-sized arrays."""
-        net.fitter.drop_buffers()
-        return net
+                return TrainingStopped(snap, tuple(history), net)
+        return TrainingFinished(net.snapshot(), tuple(history), net)
 
     def _validate(self, net: Network, chunk: int = 1000):
         """(loss, accuracy, confusion) on the validation set, in slices; None if Stop came meanwhile."""

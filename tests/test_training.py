@@ -247,7 +247,6 @@ def test_the_finished_run_hands_over_its_network_with_the_optimiser_state(tmp_pa
     trainer.start()
     end = _drain(trainer)[-1]
     assert isinstance(end, TrainingFinished) and not end.network.read_only
-    assert not end.network.fitter.kernel.buffers  # no batch-sized scratch kept by the window
     assert end.network.optimizer.t == 20
     np.testing.assert_array_equal(end.network.params, end.snapshot.params)
     path = save_model(tmp_path / "run.npz", end.network, {})
