@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import drawings  # noqa: E402  (benchmarks/drawings.py)
+
 from nn.preprocess import naive_resize, preprocess_digit  # noqa: E402
 
 MNIST_TEST = ROOT.parent / "shared" / "mnist" / "mnist_test.csv.gz"

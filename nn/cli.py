@@ -123,8 +123,15 @@ def _load(path, what: str):
 
 # ----- train ------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
-    from .training import (BatchDone, EpochDone, Trainer, TrainingConfig, TrainingFailed,
-                           TrainingFinished, TrainingStopped)
+    from .training import (
+        BatchDone,
+        EpochDone,
+        Trainer,
+        TrainingConfig,
+        TrainingFailed,
+        TrainingFinished,
+        TrainingStopped,
+    )
 
     config = TrainingConfig.from_strings(
         layers=args.layers, activation=args.activation, loss=args.loss, optimizer=args.optimizer,

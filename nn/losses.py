@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import ConfigError, DataError
 
+
 def one_hot(labels, k: int = 10, dtype=np.float32) -> np.ndarray:
     """Targets y (n, k) of `dtype` (float32) with y[i, labels[i]] = 1 and zeros elsewhere.
 

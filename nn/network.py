@@ -19,8 +19,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .activations import get_activation, softmax
-from .config import (N_IN, N_OUT, as_images, check_activations, check_hyperparameters, check_labels,
-                     check_layers)
+from .config import N_IN, N_OUT, as_images, check_activations, check_hyperparameters, check_labels, check_layers
 from .errors import ConfigError
 from .losses import canonical_loss_name, get_loss, one_hot
 from .optimizers import check_optimizer

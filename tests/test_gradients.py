@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from nn import activations as A
-from nn.losses import cross_entropy, cross_entropy_delta, mse, mse_delta
-from nn.losses import one_hot
+from nn.losses import cross_entropy, cross_entropy_delta, mse, mse_delta, one_hot
 from nn.network import Network
 
 EPS = 1e-5

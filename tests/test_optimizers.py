@@ -7,7 +7,7 @@ import pytest
 
 from nn.errors import ConfigError
 from nn.kernel import ScaledAdam
-from nn.optimizers import Adam, Momentum, SGD, make_optimizer, scheduled_lr
+from nn.optimizers import SGD, Adam, Momentum, make_optimizer, scheduled_lr
 
 BOTH_ADAMS = pytest.mark.parametrize("adam_class", [Adam, ScaledAdam])  # the readable one and the kernel's
 

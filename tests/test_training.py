@@ -8,8 +8,18 @@ import pytest
 
 from nn.errors import ConfigError
 from nn.network import Network
-from nn.training import (BatchDone, EpochDone, Snapshot, Trainer, TrainingConfig, TrainingFailed,
-                         TrainingFinished, TrainingStarted, TrainingStopped, confusion_matrix)
+from nn.training import (
+    BatchDone,
+    EpochDone,
+    Snapshot,
+    Trainer,
+    TrainingConfig,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingStarted,
+    TrainingStopped,
+    confusion_matrix,
+)
 
 END = (TrainingFinished, TrainingStopped, TrainingFailed)
 
