@@ -169,6 +169,11 @@ class TrainingConfig:
         """One activation name per hidden layer."""
         return check_activations(self.activation, len(self.layers))
 
+    def fits(self, network) -> bool:
+        """True when `network` has the shape these settings ask for (hidden sizes and activations),
+        so that training can continue it."""
+        return tuple(network.sizes[1:-1]) == self.layers and tuple(network.activations) == self.hidden_activations()
+
     def network(self):
         """A fresh network with these settings."""
         from .network import Network  # the network module imports this one

@@ -131,7 +131,7 @@ class Trainer:
 
     def _check_same_shape(self, network: Network) -> None:
         cfg = self.config
-        if tuple(network.sizes[1:-1]) != cfg.layers or tuple(network.activations) != cfg.hidden_activations():
+        if not cfg.fits(network):
             raise ConfigError(
                 f"The current model is {'-'.join(map(str, network.sizes))} {network.activations[0]}; "
                 f"the settings ask for {'-'.join(map(str, (784, *cfg.layers, 10)))}. Press New for fresh weights."
