@@ -125,7 +125,7 @@ def train_val_split(n: int, val_fraction: float, seed: int = 0) -> tuple[np.ndar
         raise ConfigError(f"Validation fraction must be at least 0 and below 1 (got {val_fraction}).")
     if n < 0:
         raise ConfigError(f"Number of samples must be at least 0 (got {n}).")
-    n_val = int(round(n * val_fraction))
+    n_val = round(n * val_fraction)
     if val_fraction > 0 and n >= 2:
         n_val = min(max(n_val, 1), n - 1)
     order = np.random.default_rng(seed).permutation(n)
@@ -421,7 +421,7 @@ _DIGITS = _digit_table()
 
 def _open(path: Path):
     """Open `path` for binary reading, through gzip when it starts with the gzip magic bytes."""
-    raw = open(path, "rb", buffering=0)
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115 -- returned open, for the caller's `with`
     try:
         magic = raw.read(2)
         raw.seek(0)
@@ -462,7 +462,7 @@ def _idx_pair(path: Path, kind: str) -> tuple[Path, Path]:
         other = name.replace("images", "labels").replace("idx3", "idx1")
     else:
         other = name.replace("labels", "images").replace("idx1", "idx3")
-    stem = other[:-3] if other.endswith(".gz") else other
+    stem = other.removesuffix(".gz")
     candidates = [path.with_name(stem), path.with_name(stem + ".gz")]
     found = next((c for c in candidates if c != path and c.is_file()), None)
     if found is None:
@@ -557,7 +557,7 @@ def _cache_read(key):
     try:
         x = np.load(folder / f"{stem}.x.npy", allow_pickle=False)
         labels = np.load(folder / f"{stem}.labels.npy", allow_pickle=False)
-    except Exception:  # a cache must never be why a load fails: anything odd means "rebuild"
+    except Exception:  # noqa: BLE001 -- a cache must never be why a load fails: anything odd means "rebuild"
         return None
     ok = (x.dtype == np.uint8 and labels.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == N_PIXELS
           and labels.shape == (x.shape[0],) and x.shape[0] > 0 and labels.max() <= 9)
