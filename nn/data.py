@@ -184,7 +184,8 @@ def read_csv(f, name: str, chunk_size: int = _CHUNK) -> tuple[np.ndarray, np.nda
     It also accepts what an MNIST row must not hold (spaces, "+", blank lines, labels above 9), so the
     lines are checked on their way to it, ~`chunk_size` bytes at a time; `name` is used in messages.
     `f` must be seekable when fields carry leading zeros (rare: the lines are then read once more).
-    Raises DataError for the first bad line (OSError/EOFError/zlib.error from the stream pass through).
+    Raises DataError for the first bad line, except that a field padded to 4+ digits ("0012") can lose
+    to a later error that loadtxt meets in a later block; OSError/EOFError/zlib.error pass through.
     """
     lines = _CheckedLines(f, name, chunk_size)
     with warnings.catch_warnings():
