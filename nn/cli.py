@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, NNError
+from .progress import ProgressBar
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default.npz"
@@ -156,7 +157,7 @@ def cmd_train(args) -> int:
     # This thread only prints while the trainer runs, so the trainer may change the BLAS thread count.
     trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False, tune_threads=True,
                       reference=args.reference)
-    bar = _ProgressBar(sys.stderr)
+    bar = ProgressBar(sys.stderr, _batch_line)
     start = time.perf_counter()
     history, epoch_seconds, end = [], [], None
     trainer.start()
@@ -261,29 +262,11 @@ def _shown(path) -> str:
         return str(path)
 
 
-class _ProgressBar:
-    """One self-overwriting line on a terminal: epoch, batch bar, samples/s, ETA."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.width = 0
-
-    def show(self, e, epochs: int) -> None:
-        if not self.tty:
-            return
-        filled = int(24 * e.batch / e.of)
-        line = (f"epoch {e.epoch}/{epochs} [{'#' * filled}{'.' * (24 - filled)}] {e.batch}/{e.of}  "
-                f"loss {e.loss:.4f}  {e.samples_per_s:,.0f} samples/s  ETA {_clock(e.eta_s)}")
-        self.stream.write("\r" + line.ljust(self.width))
-        self.stream.flush()
-        self.width = len(line)
-
-    def clear(self) -> None:
-        if self.tty and self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-            self.width = 0
+def _batch_line(e, epochs: int) -> str:
+    """The progress bar's text for BatchDone `e`: epoch, batch bar, loss, samples/s, ETA."""
+    filled = int(24 * e.batch / e.of)
+    return (f"epoch {e.epoch}/{epochs} [{'#' * filled}{'.' * (24 - filled)}] {e.batch}/{e.of}  "
+            f"loss {e.loss:.4f}  {e.samples_per_s:,.0f} samples/s  ETA {_clock(e.eta_s)}")
 
 
 def _clock(seconds: float) -> str:

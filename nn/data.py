@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
+import itertools
 import os
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +30,11 @@ SAMPLE_TEST = ASSETS / "mnist_sample_test.csv.gz"
 SAMPLE_SIZES = (6000, 1000)  # rows in the two sample files; tools/make_sample.py writes them
 CACHE_VERSION = 1  # bump when the parser's output could change, so old caches are not trusted
 
-_PAD = 4  # bytes of b"\n" kept before each block: the parser looks back up to 3 bytes from a separator
-_CHUNK = 1 << 18  # bytes parsed per step: 256 KB keeps the scratch arrays in the CPU caches
+_CHUNK = 1 << 18  # bytes checked per step before loadtxt parses them
 _MAX_LINE = 1 << 16  # a valid row is at most ~3,200 bytes; longer lines are reported, not buffered
-_MIN_ROW_BYTES = 2 * N_FIELDS  # "0,0,...,0\n": the shortest valid row, for sizing the output
 _CACHE_MIN_BYTES = 1 << 20  # smaller files parse in milliseconds; caching them only litters the cache
 _MAX_IDX_ITEMS = 10_000_000  # MNIST has 70,000; EMNIST ~800,000
-_COMMA, _NL, _ZERO = 44, 10, 48
+_NL, _ZERO, _NINE = 10, 48, 57
 
 
 # ----------------------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ def train_val_split(n: int, val_fraction: float, seed: int = 0) -> tuple[np.ndar
         raise ConfigError(f"Validation fraction must be at least 0 and below 1 (got {val_fraction}).")
     if n < 0:
         raise ConfigError(f"Number of samples must be at least 0 (got {n}).")
-    n_val = int(round(n * val_fraction))
+    n_val = round(n * val_fraction)
     if val_fraction > 0 and n >= 2:
         n_val = min(max(n_val, 1), n - 1)
     order = np.random.default_rng(seed).permutation(n)
@@ -175,208 +174,179 @@ def save_csv(path, x, labels, compresslevel: int = 9) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------
-# CSV reader
+# CSV reader: np.loadtxt parses; the lines it is given are checked first for what it would let pass
 
 
 def read_csv(f, name: str, chunk_size: int = _CHUNK) -> tuple[np.ndarray, np.ndarray]:
     """Parse an open binary MNIST CSV stream into `x` uint8 (n, 784) and `labels` uint8 (n,).
 
-    Works on ~`chunk_size` bytes of whole lines at a time, all vectorised; `name` is used in messages.
-    Raises DataError (OSError/EOFError/zlib.error from the stream pass through).
+    np.loadtxt does the parsing (uint8, so a value above 255 or below 0 is an error, not a wrap-round).
+    It also accepts what an MNIST row must not hold (spaces, "+", blank lines, labels above 9), so the
+    lines are checked on their way to it, ~`chunk_size` bytes at a time; `name` is used in messages.
+    `f` must be seekable when fields carry leading zeros (rare: the lines are then read once more).
+    Raises DataError for the first bad line, except that a field padded to 4+ digits ("0012") can lose
+    to a later error that loadtxt meets in a later block; OSError/EOFError/zlib.error pass through.
     """
-    cap = _PAD + chunk_size + _MAX_LINE
-    store = bytearray(cap + 1)  # +1: room for the newline added after a last line without one
-    buf = np.frombuffer(store, dtype=np.uint8)
-    view = memoryview(store)
-    buf[:_PAD] = _NL
-    rows = _Rows(_estimate_rows(f))
-    ws = _Workspace(cap - _PAD)
-    fill, eof, first, line_base, header = _PAD, False, True, 0, 0
-    while not eof:
-        while fill < cap:
-            got = f.readinto(view[fill:cap])
-            if not got:
-                eof = True
-                break
-            fill += got
-        start = _PAD
-        if first:
-            first = False
-            if fill == _PAD:
-                raise DataError(f"{name}: the file is empty; expected MNIST rows (a label then 784 pixel values).")
-            start, header = _skip_header(store, fill)
-            line_base = header
-        if eof:
-            if fill > start and store[fill - 1] != _NL:
-                store[fill] = _NL
-                fill += 1
-            end = fill
-        else:
-            end = store.rfind(b"\n", start, fill) + 1
-            if end == 0:
-                raise DataError(f"{name}, line {line_base + 1}: longer than {_MAX_LINE:,} characters; "
-                                "an MNIST row is a label and 784 comma-separated pixel values.")
-        if end > start:
-            rest = _RestOfStream(store, end, fill, f)
-            lines = _parse_region(buf, store, start, end, rows, ws, name, line_base, rest)
-            if lines is None:  # only blank lines were left
-                break
-            line_base += lines
-        # Move the incomplete last line to the front; numpy copes with the overlap.
-        carry = fill - end
-        buf[_PAD:_PAD + carry] = buf[end:fill]
-        fill = _PAD + carry
-    x, labels = rows.finish()
+    lines = _CheckedLines(f, name, chunk_size)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+        try:
+            rows = np.loadtxt(lines, delimiter=",", dtype=np.uint8, comments=None, ndmin=2, encoding="latin-1")
+        except ValueError:  # loadtxt refused a line of the block it was reading: which one, and why?
+            raise lines.first_bad_in_block() from None
+    x, labels = _split_rows(rows)
+    # A field's bytes are its digits unless it has leading zeros; only those can hide 4 or more digits.
+    if lines.n_bytes != labels.size * (2 * N_FIELDS) + _extra_digits(x):
+        _check_padded_fields(f, name, chunk_size, x)
+    if lines.error is not None:
+        raise lines.error
     if labels.size == 0:
-        only = "a header line" if header else "blank lines"
+        only = "a header line" if lines.header else "blank lines"
         raise DataError(f"{name}: no digit rows, only {only}; expected rows of a label and 784 pixel values.")
     return x, labels
 
 
-def _skip_header(store: bytearray, fill: int) -> tuple[int, int]:
-    """Start of the data in the first block and the number of lines skipped (0 or 1).
+class _CheckedLines:
+    """The data lines of an MNIST CSV stream, without newlines, for np.loadtxt to parse one by one.
 
-    A first line that does not start with a digit is the header. The byte before the returned start
-    is always a newline, which the block parser relies on.
+    A block of lines made only of digits, commas and newlines, each line starting with a one-digit label
+    and a comma, goes through whole; loadtxt itself refuses empty fields, values above 255 and a field
+    count that differs from the first line's (checked here to be 785). Otherwise the lines are looked
+    at one by one: iteration stops before the first bad one, which is kept in `error`, unless only
+    blank lines follow it. `header` is 1 when the first line was a header; `n_bytes` counts the data
+    lines handed over (newlines included), the last of them being line `line_no`.
     """
-    start = _PAD
-    if store[_PAD:_PAD + 3] == b"\xef\xbb\xbf":  # UTF-8 byte-order mark, as some editors write
-        start = _PAD + 3
-        store[start - 1] = _NL
-    if start < fill and not (48 <= store[start] <= 57 or store[start] in b"\r\n"):
-        nl = store.find(b"\n", start, fill)
-        return (fill if nl < 0 else nl + 1), 1
-    return start, 0
 
+    def __init__(self, f, name: str, chunk_size: int):
+        self.f, self.name, self.chunk_size = f, name, chunk_size
+        self.header, self.n_bytes, self.line_no = 0, 0, 0
+        self.block, self.block_start = [], 0  # the lines being read, and the line number before them
+        self.error: DataError | None = None
+        self._carry = b""  # the start of a line whose end is not read yet
 
-class _RestOfStream:
-    """Whether all that follows a block (the carried partial line and the unread stream) is blank."""
+    def __iter__(self):
+        for block, first in self._blocks():
+            lines = block.split(b"\n")
+            lines.pop()  # the empty piece after the block's final newline
+            if first and self._skip_header(lines):
+                if self.error:
+                    return
+                lines.pop(0)
+                block = block[block.index(b"\n") + 1:]
+            self.block, self.block_start = lines, self.line_no
+            if not lines:
+                continue
+            if self._clean(block, lines):
+                self.line_no += len(lines)
+                self.n_bytes += len(block)
+                yield from lines
+                continue
+            for i, line in enumerate(lines):  # the fast verdict was no: find the line
+                if (problem := _line_problem(line)) is not None:
+                    if not b"\n".join(lines[i:]).strip() and self._rest_is_blank():
+                        return  # the file merely ends in blank lines
+                    self._fail(f"line {self.line_no + 1}: {problem}")
+                    return
+                self.line_no += 1
+                self.n_bytes += len(line) + 1
+                yield line
 
-    def __init__(self, store, end, fill, f):
-        self.store, self.end, self.fill, self.f = store, end, fill, f
+    def _clean(self, block: bytes, lines: list) -> bool:
+        """Whether `lines` hold nothing loadtxt would let pass wrongly (or a first row of the wrong size).
 
-    def is_blank(self) -> bool:
-        if self.store[self.end:self.fill].strip():
+        Bytes other than digits, commas and newlines are caught by counting: every byte below "0" must
+        be one of a row's 785 separators (loadtxt holds each row to 785 fields, so none can go missing
+        to make room for a stray one). Each row must start with a one-digit label and a comma.
+        """
+        a = np.frombuffer(block, dtype=np.uint8)
+        if a.max() > _NINE or np.count_nonzero(a < _ZERO) != N_FIELDS * len(lines):
+            return False
+        if self.line_no == self.header and lines[0].count(b",") != N_PIXELS:
+            return False
+        return all(line[1:2] == b"," for line in lines)
+
+    def _blocks(self):
+        """(whole lines ending in \\n, is_first) about `chunk_size` bytes at a time; \\r\\n becomes \\n."""
+        first = True
+        while True:
+            chunk, carry = self.f.read(self.chunk_size), self._carry
+            data = carry + chunk if chunk else carry + b"\n" if carry else b""
+            end = data.rfind(b"\n") + 1
+            if first and not data:
+                self._fail("the file is empty; expected MNIST rows (a label then 784 pixel values)", line=False)
+                return
+            if end == 0 and len(data) > _MAX_LINE:
+                self._fail(f"line {self.line_no + 1}: longer than {_MAX_LINE:,} characters; "
+                           "an MNIST row is a label and 784 comma-separated pixel values")
+                return
+            block, self._carry = data[:end], data[end:]
+            if block:
+                if first and block.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark, as some editors write
+                    block = block[3:]
+                yield (block.replace(b"\r\n", b"\n") if b"\r" in block else block), first
+                first = False
+            if not chunk:
+                return
+
+    def _skip_header(self, lines: list) -> bool:
+        """Whether lines[0] is not data: a header is 785 names, the first not a number (label,1x1,...).
+
+        Sets `header`, or `error` when the first field is not a number but the line has the wrong size.
+        """
+        fields = lines[0].split(b",") if lines else [b""]
+        if not fields[0].strip() or _is_number(fields[0]):
+            return False
+        if len(fields) != N_FIELDS:
+            self._fail(f"line 1: neither a header ({N_FIELDS} column names such as label,1x1,...,28x28; "
+                       f"this line has {len(fields)}) nor a row of digits")
+        else:
+            self.header = self.line_no = 1
+        return True
+
+    def first_bad_in_block(self) -> DataError:
+        """The DataError for the first line of the current block that is not a valid row."""
+        for i, line in enumerate(self.block):
+            if problem := _line_problem(line):
+                return DataError(f"{self.name}, line {self.block_start + i + 1}: {problem}.")
+        return DataError(f"{self.name}, line {self.block_start + 1}: not a valid MNIST row.")
+
+    def _rest_is_blank(self) -> bool:
+        if self._carry.strip():
             return False
         while piece := self.f.read(1 << 16):
             if piece.strip():
                 return False
         return True
 
+    def _fail(self, problem: str, line: bool = True) -> None:
+        self.error = DataError(f"{self.name}{', ' if line else ': '}{problem}.")
 
-def _parse_region(buf, store, start, end, rows, ws, name, line_base, rest) -> int | None:
-    """Parse the whole lines store[start:end] into `rows`; return how many lines they were.
 
-    None means the data ended in blank lines (nothing but whitespace follows). The fast path checks
-    everything at once; only when it refuses do we look for the first bad line, to name it.
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _extra_digits(x: np.ndarray) -> int:
+    """How many more digits than one per value the pixels `x` (n, 784) take when written plainly."""
+    return sum(np.count_nonzero(part >= 10) + np.count_nonzero(part >= 100) for part in np.array_split(x, 64))
+
+
+def _check_padded_fields(f, name: str, chunk_size: int, x: np.ndarray) -> None:
+    """Raise DataError for the first line with a field of more than 3 digits (leading zeros: "0012").
+
+    Called only when the data lines are longer than their values written plainly, so some have
+    leading zeros ("012" is allowed): reads the stream again from the start and looks at those lines.
     """
-    block = buf
-    if store.find(b"\r", start, end) >= 0:
-        # \r\n files: dropping each \r before \n keeps the line count, so line numbers stay right.
-        text = bytes(store[start:end]).replace(b"\r\n", b"\n")
-        block = np.frombuffer(b"\n" * _PAD + text, dtype=np.uint8)
-        start, end = _PAD, block.size
-    values = _parse_block(block, start, end, ws)
-    if values is None:
-        return _parse_slowly(block, start, end, rows, ws, name, line_base, rest)
-    rows.append(values)
-    return values.shape[0]
-
-
-class _Workspace:
-    """Scratch arrays for `_parse_block`, reused for every block of a file.
-
-    Fresh temporaries per block cost more than the arithmetic: the allocator returns them to the OS
-    and every block page-faults them back in. With `out=` into these, a block allocates nothing.
-    """
-
-    def __init__(self, size: int):
-        self.d = np.empty(size + _PAD, dtype=np.uint8)
-        self.is_digit = np.empty(size + _PAD, dtype=bool)
-        self.is_sep = np.empty(size + _PAD, dtype=bool)
-        self.mask = np.empty(size, dtype=bool)
-        self.h = np.empty(size, dtype=np.uint8)
-        self.v = np.empty(size, dtype=np.uint8)
-        self.positions = np.arange(size, dtype=np.int32)  # int32: compress/take run faster than intp
-        self.sep = np.empty(size // 2 + 1, dtype=np.int32)  # a field is at least 2 bytes
-        self.values = np.empty(size // 2 + 1, dtype=np.uint8)
-
-
-def _parse_block(w: np.ndarray, start: int, end: int, ws: _Workspace):
-    """Field values (m, 785) uint8 of the whole lines w[start:end], or None if anything is off.
-
-    w[start - 1] must not be a digit, and start >= 4. Each field is 1-3 digits, so its value comes
-    from the 3 bytes before the separator p that ends it: units at p-1, tens at p-2, hundreds at p-3
-    (only when p-1 and p-2 are digits too). All bytes must be digits, commas or newlines, and every
-    line has 785 fields. The result is a view of `ws`, valid until its next use.
-    """
-    n = end - start
-    w = w[start - _PAD:end]
-    a = w[_PAD:]
-    d = np.subtract(w, _ZERO, out=ws.d[:n + _PAD])  # digit values; other bytes wrap round to >= 10
-    is_digit = np.less(d, 10, out=ws.is_digit[:n + _PAD])
-    is_sep = np.less(w, _ZERO, out=ws.is_sep[:n + _PAD])  # exactly the commas and newlines, once checked
-    mask = ws.mask[:n]
-    n_nl = np.count_nonzero(np.equal(a, _NL, out=mask))
-    n_comma = np.count_nonzero(np.equal(a, _COMMA, out=mask))
-    bad_bytes = np.count_nonzero(is_digit[_PAD:]) + n_nl + n_comma != n
-    if bad_bytes or n_nl == 0 or n_comma != N_PIXELS * n_nl:
-        return None
-    sep = np.compress(is_sep[_PAD:], ws.positions[:n], out=ws.sep[:N_FIELDS * n_nl])
-    if not (a[sep[N_PIXELS::N_FIELDS]] == _NL).all():  # every line's 785th separator ends it
-        return None
-    if np.logical_and(is_sep[_PAD:], is_sep[_PAD - 1:-1], out=mask).any():  # an empty field
-        return None
-    np.logical_and(is_digit[_PAD:], is_digit[_PAD - 1:-1], out=mask)
-    mask &= is_digit[_PAD - 2:-2]
-    mask &= is_digit[_PAD - 3:-3]
-    if mask.any():  # a field of more than 3 digits
-        return None
-    d *= is_digit.view(np.uint8)  # non-digits count as 0, so short fields need no special case
-    # For the field ending before each byte p (read only at separators): 100 h + v, v = 10 t + u.
-    three = np.logical_and(is_digit[_PAD - 1:-1], is_digit[_PAD - 2:-2], out=mask)
-    h = np.multiply(d[_PAD - 3:-3], three.view(np.uint8), out=ws.h[:n])
-    v = np.multiply(d[_PAD - 2:-2], 10, out=ws.v[:n])
-    v += d[_PAD - 1:-1]
-    # uint8 would wrap above 255, so test first: with h <= 2 and v <= 99, 78 h + v > 211 exactly
-    # when 100 h + v > 255, and 78 h + v itself stays below 256.
-    if h.max() > 2:
-        return None
-    check = np.multiply(h, 78, out=ws.d[:n])
-    check += v
-    if check.max() > 211:
-        return None
-    h *= 100
-    v += h
-    values = np.take(v, sep, out=ws.values[:sep.size]).reshape(n_nl, N_FIELDS)
-    if values[:, 0].max() > 9:
-        return None
-    return values
-
-
-def _parse_slowly(block, start, end, rows, ws, name, line_base, rest) -> None:
-    """Find the first bad line of block[start:end], which the fast path refused, and raise its DataError.
-
-    The lines before it go into `rows`. If it and all after it is blank, the file merely ends in blank
-    lines: return None. Bisection finds it with ~2x the work of one fast pass, and since a line's
-    verdict depends on that line alone, the first line refused on its own is the culprit.
-    """
-    data = block[start:end].tobytes()
-    starts = np.concatenate(([0], np.flatnonzero(block[start:end] == _NL) + 1)) + start  # last = end
-    lo, hi = 0, starts.size - 1  # invariant: lines [0, lo) parse, and the first bad line is < hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _parse_block(block, int(starts[lo]), int(starts[mid]), ws) is None:
-            hi = mid
-        else:
-            lo = mid
-    if lo > 0:
-        rows.append(_parse_block(block, start, int(starts[lo]), ws))
-    line = data[starts[lo] - start:starts[lo + 1] - start - 1]
-    if not data[starts[lo] - start:].strip() and rest.is_blank():
-        return None
-    problem = _line_problem(line) or "not a valid MNIST row"
-    raise DataError(f"{name}, line {line_base + lo + 1}: {problem}.")
+    f.seek(0)
+    canonical = 2 * N_FIELDS + np.count_nonzero(x >= 10, axis=1) + np.count_nonzero(x >= 100, axis=1)
+    lines = _CheckedLines(f, name, chunk_size)
+    for row, line in enumerate(itertools.islice(lines, x.shape[0])):
+        if len(line) + 1 != canonical[row] and (problem := _line_problem(line)):
+            raise DataError(f"{name}, line {lines.header + row + 1}: {problem}.")
 
 
 def _line_problem(line: bytes) -> str | None:
@@ -386,13 +356,16 @@ def _line_problem(line: bytes) -> str | None:
     fields = line.split(b",")
     if len(fields) != N_FIELDS:
         return f"{len(fields) - 1} pixel values; {N_PIXELS} expected"
+    if not line.translate(None, b"0123456789,") and 0 < min(map(len, fields)) and max(map(len, fields)) <= 3:
+        values = list(map(int, fields))  # all 1-3 digits: only the ranges are left to check
+        if values[0] <= 9 and max(values) <= 255:
+            return None
     for col, field in enumerate(fields):
         what = "label" if col == 0 else f"pixel {col}"
-        shown = repr(field.decode("latin-1"))
         if not (field.isdigit() and len(field) <= 3):
             limit = "0 to 9" if col == 0 else "0 to 255"
             many = " of at most 3 digits" if field.isdigit() else ""
-            return f"{what} {shown} is not a whole number{many} from {limit}"
+            return f"{what} {field.decode('latin-1')!r} is not a whole number{many} from {limit}"
         value = int(field)
         if col == 0 and value > 9:
             return f"label {value} is outside 0-9"
@@ -401,44 +374,23 @@ def _line_problem(line: bytes) -> str | None:
     return None
 
 
-class _Rows:
-    """Growing uint8 output (x, labels); resized in place, so growing or trimming needs no second copy."""
+def _split_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`x` (n, 784) and `labels` (n,) from loadtxt's rows (n, 785), x in rows' own memory.
 
-    def __init__(self, capacity: int):
-        self.n = 0
-        self.x = np.empty((max(capacity, 16), N_PIXELS), dtype=np.uint8)
-        self.labels = np.empty(max(capacity, 16), dtype=np.uint8)
-
-    def append(self, values: np.ndarray) -> None:
-        m = values.shape[0]
-        if self.n + m > self.labels.size:
-            size = max(2 * self.labels.size, self.n + m)
-            self.x.resize((size, N_PIXELS), refcheck=False)  # no views of x exist while reading
-            self.labels.resize(size, refcheck=False)
-        self.x[self.n:self.n + m] = values[:, 1:]
-        self.labels[self.n:self.n + m] = values[:, 0]
-        self.n += m
-
-    def finish(self) -> tuple[np.ndarray, np.ndarray]:
-        self.x.resize((self.n, N_PIXELS), refcheck=False)
-        self.labels.resize(self.n, refcheck=False)
-        return self.x, self.labels
-
-
-def _estimate_rows(f) -> int:
-    """An upper bound on the rows in `f` from its size (no row is shorter than 1,570 bytes)."""
-    try:
-        if isinstance(f, gzip.GzipFile):
-            raw = f.fileobj
-            here = raw.tell()
-            raw.seek(-4, io.SEEK_END)
-            size = int.from_bytes(raw.read(4), "little")  # ISIZE: uncompressed size mod 2**32
-            raw.seek(here)
-        else:
-            size = os.fstat(f.fileno()).st_size
-    except (OSError, AttributeError, ValueError):  # e.g. a BytesIO: guess, and grow if needed
-        return 1024
-    return size // _MIN_ROW_BYTES + 1
+    Moving the pixels forward in place, a few thousand rows at a time, and trimming the buffer keeps
+    the peak at one copy of the data instead of two.
+    """
+    n = rows.shape[0]
+    labels = rows[:, 0].copy()
+    if not (rows.flags.owndata and rows.flags.c_contiguous):
+        return np.ascontiguousarray(rows[:, 1:]), labels
+    flat = rows.reshape(-1)
+    for start in range(0, n, 4096):  # each step's source and target overlap; numpy buffers it
+        stop = min(start + 4096, n)
+        flat[start * N_PIXELS:stop * N_PIXELS].reshape(-1, N_PIXELS)[:] = rows[start:stop, 1:]
+    del flat
+    rows.resize(n * N_PIXELS, refcheck=False)  # no other view of rows is left
+    return rows.reshape(n, N_PIXELS), labels
 
 
 def _format_rows(rows: np.ndarray) -> bytes:
@@ -470,7 +422,7 @@ _DIGITS = _digit_table()
 
 def _open(path: Path):
     """Open `path` for binary reading, through gzip when it starts with the gzip magic bytes."""
-    raw = open(path, "rb", buffering=0)
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115 -- returned open, for the caller's `with`
     try:
         magic = raw.read(2)
         raw.seek(0)
@@ -511,7 +463,7 @@ def _idx_pair(path: Path, kind: str) -> tuple[Path, Path]:
         other = name.replace("images", "labels").replace("idx3", "idx1")
     else:
         other = name.replace("labels", "images").replace("idx1", "idx3")
-    stem = other[:-3] if other.endswith(".gz") else other
+    stem = other.removesuffix(".gz")
     candidates = [path.with_name(stem), path.with_name(stem + ".gz")]
     found = next((c for c in candidates if c != path and c.is_file()), None)
     if found is None:
@@ -606,7 +558,7 @@ def _cache_read(key):
     try:
         x = np.load(folder / f"{stem}.x.npy", allow_pickle=False)
         labels = np.load(folder / f"{stem}.labels.npy", allow_pickle=False)
-    except Exception:  # a cache must never be why a load fails: anything odd means "rebuild"
+    except Exception:  # noqa: BLE001 -- a cache must never be why a load fails: anything odd means "rebuild"
         return None
     ok = (x.dtype == np.uint8 and labels.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == N_PIXELS
           and labels.shape == (x.shape[0],) and x.shape[0] > 0 and labels.max() <= 9)

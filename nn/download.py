@@ -11,14 +11,14 @@ import hashlib
 import http.client
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .data import load_mnist, save_csv
 from .errors import DataError
+from .progress import ProgressBar
 
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -146,7 +146,7 @@ def add_download_arguments(parser) -> None:
 
 def run_download(args) -> int:
     """Run `download` with parsed `args`; 0 when both CSV files are written, 1 (message on stderr) if not."""
-    bar = _ProgressBar(sys.stderr)
+    bar = _Progress(sys.stderr)
     try:
         train, test = download_mnist(args.dest, mirrors=args.mirror or MIRRORS, progress=bar,
                                      timeout=getattr(args, "timeout", TIMEOUT_S), log=bar.note)
@@ -161,34 +161,31 @@ def run_download(args) -> int:
     return 0
 
 
-class _ProgressBar:
-    """Draws `name [#####.....]  45%  4.5/9.9 MB` on one line of a terminal stream, ~10 times a second."""
+def _file_line(name: str, received: int, total: int | None, width: int = 30) -> str:
+    """`name [#####.....]  45.0%  4.5/9.9 MB`, or `name 4.5 MB` when the server gave no length."""
+    if not total:
+        return f"{name:28} {received / 1e6:.1f} MB"
+    filled = int(width * min(received / total, 1.0))
+    bar = "#" * filled + "." * (width - filled)
+    return f"{name:28} [{bar}] {100 * received / total:5.1f}%  {received / 1e6:.1f}/{total / 1e6:.1f} MB"
 
-    def __init__(self, stream, width: int = 30):
-        self.stream, self.width = stream, width
-        self.last, self.drawn = 0.0, False
+
+class _Progress:
+    """The `progress` and `log` callbacks of download_mnist on one shared bar (~10 redraws a second)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.bar = ProgressBar(stream, _file_line, every=0.1)
 
     def __call__(self, name: str, received: int, total: int | None) -> None:
-        now = time.monotonic()
-        done = total is not None and received >= total
-        if not done and now - self.last < 0.1 and received:
-            return
-        self.last = now
-        if total:
-            filled = int(self.width * min(received / total, 1.0))
-            bar = "#" * filled + "." * (self.width - filled)
-            text = f"{name:28} [{bar}] {100 * received / total:5.1f}%  {received / 1e6:.1f}/{total / 1e6:.1f} MB"
+        if total is not None and received >= total:
+            self.bar.done(name, received, total)
         else:
-            text = f"{name:28} {received / 1e6:.1f} MB"
-        self.stream.write("\r" + text + ("\n" if done else ""))
-        self.drawn = not done
-        self.stream.flush()
+            self.bar.show(name, received, total)
 
     def note(self, message: str) -> None:
         """Print `message` on its own line (an empty message only ends an unfinished bar)."""
-        if self.drawn:
-            self.stream.write("\n")
-            self.drawn = False
+        self.bar.end_line()
         if message:
             self.stream.write(message + "\n")
-        self.stream.flush()
+            self.stream.flush()

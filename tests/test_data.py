@@ -177,6 +177,70 @@ def test_line_number_counts_earlier_blocks():
         read_csv(io.BytesIO(b"\n".join(lines)), "d.csv", chunk_size=5000)
 
 
+def test_header_is_known_by_its_shape(tmp_path):
+    """Any 785 names whose first is not a number is a header (Kaggle writes label,pixel0,...)."""
+    x, labels = make_rows(3)
+    kaggle = b"label," + b",".join(b"pixel%d" % i for i in range(784))
+    path = write(tmp_path / "d.csv", kaggle + b"\n" + csv_bytes(x, labels, header=False))
+    np.testing.assert_array_equal(load_mnist(path, cache=False)[0], x)
+
+
+@pytest.mark.parametrize("first, problem", [
+    (b"label,1x1,1x2", "line 1: neither a header (785 column names such as label,1x1,...,28x28; this line has 3)"),
+    (b"x," + b",".join([b"0"] * 784), None),  # 785 fields, first not a number: a header, as before
+    (b" 5," + b",".join([b"0"] * 784), "line 1: label ' 5' is not a whole number"),
+    (b"-1," + b",".join([b"0"] * 784), "line 1: label '-1' is not a whole number"),
+    (b"5," + b",".join([b"0"] * 783), "line 1: 783 pixel values; 784 expected"),
+])
+def test_first_line_is_a_header_or_a_valid_row(tmp_path, first, problem):
+    x, labels = make_rows(2)
+    path = write(tmp_path / "d.csv", first + b"\n" + csv_bytes(x, labels, header=False))
+    if problem is None:
+        np.testing.assert_array_equal(load_mnist(path, cache=False)[0], x)
+        return
+    with pytest.raises(DataError) as info:
+        load_mnist(path, cache=False)
+    assert str(info.value).startswith(f"d.csv, {problem}"), str(info.value)
+
+
+@pytest.mark.parametrize("field, problem", [
+    (b"+5", "pixel 7 '+5' is not a whole number"),  # np.loadtxt itself would read these four
+    (b"5\t", "pixel 7 '5\\t' is not a whole number"),
+    (b"\xa05", "pixel 7 '\\xa05' is not a whole number"),
+    (b"00012", "pixel 7 '00012' is not a whole number of at most 3 digits"),
+    (b"-0", "pixel 7 '-0' is not a whole number"),
+    (b"300", "pixel 7 is 300; pixel values must be 0-255"),  # these np.loadtxt refuses as uint8
+    (b"-1", "pixel 7 '-1' is not a whole number"),
+])
+def test_what_loadtxt_would_accept_is_still_refused(field, problem):
+    """The reader checks what np.loadtxt lets pass, in a block that is otherwise clean."""
+    x, labels = make_rows(30, seed=5)
+    lines = csv_bytes(x, labels).split(b"\n")
+    lines[20] = replace_field(lines[20], 7, field)  # line 21 (line 1 is the header)
+    with pytest.raises(DataError) as info:
+        read_csv(io.BytesIO(b"\n".join(lines)), "d.csv", chunk_size=8000)
+    assert str(info.value).startswith(f"d.csv, line 21: {problem}"), str(info.value)
+
+
+def test_leading_zeros_up_to_three_digits_are_read():
+    x, labels = make_rows(4, seed=6)
+    content = csv_bytes(x, labels).replace(b",0,", b",000,").replace(b",7,", b",07,")
+    content = content.replace(b"\n3,", b"\n03,")  # a label too
+    got_x, got_labels = read_csv(io.BytesIO(content), "d.csv")
+    np.testing.assert_array_equal(got_x, x)
+    np.testing.assert_array_equal(got_labels, labels)
+
+
+def test_a_stray_byte_cannot_hide_behind_a_missing_comma():
+    """One row with a '+' and another one field short balance the byte count; loadtxt still refuses."""
+    x, labels = make_rows(6, seed=7)
+    lines = csv_bytes(x, labels, header=False).split(b"\n")
+    lines[1] = replace_field(lines[1], 3, b"+1")
+    lines[4] = lines[4].rsplit(b",", 1)[0]
+    with pytest.raises(DataError, match=r"^d\.csv, line [25]: "):
+        read_csv(io.BytesIO(b"\n".join(lines)), "d.csv")
+
+
 @pytest.mark.parametrize("content, problem", [
     (b"", "the file is empty"),
     (CSV_HEADER.encode() + b"\n", "only a header line"),
