@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nn import data
-from nn.data import (CSV_HEADER, SAMPLE_SIZES, default_paths, load_mnist, one_hot, read_csv, save_csv,
-                     train_val_split)
+from nn.data import CSV_HEADER, SAMPLE_SIZES, default_paths, load_mnist, read_csv, save_csv, train_val_split
 from nn.errors import ConfigError, DataError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
@@ -492,18 +491,6 @@ def test_save_csv_refuses_bad_arrays(tmp_path):
     with pytest.raises(DataError, match="labels must be whole numbers 0-9"):
         save_csv(tmp_path / "o.csv", x, labels + 10)
     assert not list(tmp_path.iterdir())
-
-
-def test_one_hot():
-    y = one_hot(np.array([3, 0, 9], dtype=np.uint8))
-    assert y.dtype == np.float32 and y.shape == (3, 10)
-    np.testing.assert_array_equal(y.argmax(axis=1), [3, 0, 9])
-    np.testing.assert_array_equal(y.sum(axis=1), [1, 1, 1])
-    assert one_hot(np.array([1, 0]), k=2).tolist() == [[0, 1], [1, 0]]
-    with pytest.raises(DataError, match="Label 10 is outside 0-9"):
-        one_hot([1, 10])
-    with pytest.raises(DataError):
-        one_hot([0.5])
 
 
 def test_train_val_split():

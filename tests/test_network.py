@@ -263,4 +263,12 @@ def test_score_and_labels_checks():
 
 
 def test_one_hot():
-    assert np.array_equal(one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
+    y = one_hot(np.array([3, 0, 9], dtype=np.uint8))
+    assert y.dtype == np.float32 and y.shape == (3, 10)
+    np.testing.assert_array_equal(y.argmax(axis=1), [3, 0, 9])
+    np.testing.assert_array_equal(y.sum(axis=1), [1, 1, 1])
+    assert one_hot(np.array([1, 0]), k=2).tolist() == [[0, 1], [1, 0]]
+    with pytest.raises(DataError, match="Label 10 is outside 0-9"):
+        one_hot([1, 10])
+    with pytest.raises(DataError):
+        one_hot([0.5])
