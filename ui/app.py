@@ -36,10 +36,11 @@ from ui.canvas import BRUSH_STEPS, Canvas
 from ui.dialogs import Dialogs
 from ui.jobs import Job
 from ui.plots import LinePlot
+from ui.results import ConfusionView, Gallery
 from ui.state import AppState
-from ui.visuals import (ActivationView, ConfusionView, Gallery, NetworkInput, ProbabilityBars,
-                        WeightTiles)
-from ui.widgets import Button, Choice, Label, ProgressBar, StatusBar, Tabs, TextBox, Toggle
+from ui.textbox import TextBox
+from ui.visuals import ActivationView, NetworkInput, ProbabilityBars, WeightTiles
+from ui.widgets import Button, Choice, Label, ProgressBar, StatusBar, Tabs, Toggle
 
 log = logging.getLogger(__name__)
 
