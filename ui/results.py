@@ -8,8 +8,8 @@ import numpy as np
 import pygame
 
 from ui import theme
+from ui.view import View
 from ui.visuals import gray_surface
-from ui.widgets import View
 
 
 class ConfusionView(View):

@@ -2,7 +2,7 @@
 preprocessing stages, first-layer weights as tiles and the hidden activations (the confusion matrix
 and the gallery of misread test digits are in ui.results).
 
-Each view is a ui.widgets.View: it caches its rendering and rebuilds it only when `set...()` gives
+Each view is a ui.view.View: it caches its rendering and rebuilds it only when `set...()` gives
 it new data, so drawing it every frame is one blit.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pygame
 
 from ui import theme
-from ui.widgets import View
+from ui.view import View
 
 # An "inferno"-like sequential colour map (black - purple - orange - pale yellow) as a 256-entry LUT.
 _ANCHORS = np.array([(0, 0, 4), (40, 11, 84), (101, 21, 110), (159, 42, 99), (212, 72, 66),

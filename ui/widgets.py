@@ -1,5 +1,5 @@
-"""Small pygame widgets: Button, Label, ProgressBar, Choice, Toggle, Tabs, StatusBar, and `View`,
-the base of the cached pictures (ui.plots, ui.visuals, ui.results); the text field is ui.textbox.
+"""Small pygame widgets: Button, Label, ProgressBar, Choice, Toggle, Tabs and StatusBar; the text
+field is ui.textbox, and ui.view has `View`, the base of the cached pictures.
 
 Every widget has `rect`, `handle_event(event) -> bool` (True if the event was used), `update(dt)`
 (dt in seconds) and `draw(surface)`. Callbacks run on the main thread, inside handle_event.
@@ -40,37 +40,6 @@ class Widget:
             self.hover = self.rect.collidepoint(event.pos)
             return True
         return not self.enabled
-
-
-class View(Widget):
-    """A widget that renders into a cached surface (on a panel background) and rebuilds it only
-    when its data or size changes (`invalidate()`, `resize()`), so drawing it every frame is one
-    blit. Subclasses implement `render(surface)`."""
-
-    def __init__(self, rect):
-        super().__init__(rect)
-        self._cache: pygame.Surface | None = None
-
-    def resize(self, rect) -> None:
-        rect = pygame.Rect(rect)
-        if rect.size != self.rect.size:
-            self._cache = None
-        self.rect = rect
-
-    def invalidate(self) -> None:
-        self._cache = None
-
-    def draw(self, surface: pygame.Surface) -> None:
-        if not self.visible or self.rect.w < 8 or self.rect.h < 8:
-            return
-        if self._cache is None:
-            self._cache = pygame.Surface(self.rect.size)
-            self._cache.fill(theme.PANEL)
-            self.render(self._cache)
-        surface.blit(self._cache, self.rect)
-
-    def render(self, surface: pygame.Surface) -> None:
-        raise NotImplementedError
 
 
 class Label(Widget):
@@ -342,6 +311,11 @@ class StatusBar(Widget):
         self.busy = False
         self._t = 0.0
         self._flash = 0.0
+
+    @property
+    def flashing(self) -> bool:
+        """The highlight of a new message is still fading (the bar needs redrawing)."""
+        return self._flash > 0
 
     def set(self, message: str, level: str = "info") -> None:
         self.message = " ".join(str(message).split())  # one line, always
