@@ -570,3 +570,13 @@ def test_the_pen_label_gives_the_width_drawn_on_the_pad(app):
     px = int(app.l_brush.text.split()[1])
     assert abs(px - 2 * app.canvas.brush_radius) <= 0.5
     assert "28x28" in app.l_brush.text  # and its width in the network's 28x28 pixels, room allowing
+
+
+def test_the_plots_and_the_confusion_view_pull_what_changed_in_the_state(app):
+    frames(app)
+    app.state.progress.add_epoch(1, 0.5, 0.4, 90.0)  # as an EpochDone does
+    matrix = np.eye(10, dtype=np.int64) * 3
+    app.state.results.show_confusion(matrix, "validation set, epoch 1")
+    frames(app)
+    assert list(app.acc_plot.series[0].y) == [90.0] and list(app.loss_plot.series[1].y) == [0.4]
+    assert app.confusion.matrix.sum() == 30 and app.confusion.caption == "validation set, epoch 1"
