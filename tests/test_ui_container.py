@@ -61,6 +61,20 @@ def test_a_registered_widget_is_placed_and_takes_its_turn_for_events_and_drawing
         gui.add("a", Probe("a", log))
 
 
+def test_a_fallback_widget_sees_only_what_no_widget_before_it_used():
+    log = []
+    gui = Widgets()
+    pad = gui.add("pad", Probe("pad", log))
+    gui.add("gallery", Probe("gallery", log), fallback=True)
+    pad.handle_event = lambda event: log.append(("event", "pad")) or True  # a stroke takes every move
+    gui.handle_event(pygame.event.Event(pygame.MOUSEMOTION, pos=(5, 5), rel=(0, 0), buttons=(1, 0, 0)))
+    assert log == [("event", "pad")]
+    log.clear()
+    pad.handle_event = lambda event: log.append(("event", "pad")) or False
+    gui.handle_event(pygame.event.Event(pygame.MOUSEMOTION, pos=(5, 5), rel=(0, 0), buttons=(0, 0, 0)))
+    assert log == [("event", "pad"), ("event", "gallery")]
+
+
 def test_shown_events_and_static_rules():
     log = []
     visible = {"b": False}

@@ -195,14 +195,7 @@ class App:
         if self.state.show_help:
             shortcuts.help_event(self, event)
             return
-        focused = self.form.focused
-        if focused is not None and t in (pygame.KEYDOWN, pygame.KEYUP, pygame.TEXTINPUT):
-            tab = t == pygame.KEYDOWN and event.key == pygame.K_TAB
-            focused.handle_event(event)
-            if tab:  # Tab moves to the next field (Shift+Tab to the previous)
-                fields = self.form.fields
-                step = -1 if event.mod & pygame.KMOD_SHIFT else 1
-                fields[(fields.index(focused) + step) % len(fields)].focus()
+        if self.form.handle_key(event):  # a field being edited takes every key
             return
         if t in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEWHEEL):
             self.gui.handle_event(event)

@@ -24,6 +24,7 @@ class Entry:
     enabled: Rule | None = None           # None: leave `enabled` alone
     sync: Callable[[Any], None] | None = None  # per frame: relabel or restyle from state
     events: bool = True                   # False: never offered events (labels, bars)
+    fallback: bool = False                # offered an event only if no widget before it used it
     static: bool = False                  # drawn once into the background, not every frame
 
 
@@ -35,11 +36,12 @@ class Widgets:
         self._by_name: dict[str, Entry] = {}
 
     def add(self, name: str, widget, place=None, shown: Rule | None = None, enabled: Rule | None = None,
-            sync: Callable[[Any], None] | None = None, events: bool = True, static: bool = False):
+            sync: Callable[[Any], None] | None = None, events: bool = True, fallback: bool = False,
+            static: bool = False):
         """Register `widget` under `name` (unique); returns the widget."""
         if name in self._by_name:
             raise ValueError(f"A widget named {name!r} is registered already.")
-        entry = Entry(name, widget, place, shown, enabled, sync, events, static)
+        entry = Entry(name, widget, place, shown, enabled, sync, events, fallback, static)
         self._entries.append(entry)
         self._by_name[name] = entry
         return widget
@@ -81,12 +83,13 @@ class Widgets:
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Offer a mouse event to the shown widgets in order; True if one used it. A focused widget
         (a text field being edited) sees it first, so a click elsewhere blurs it before the click
-        acts. A move goes to every widget (each follows the pointer for its hover look); anything
-        else stops at the first widget that uses it."""
+        acts. A move goes to every widget (each follows the pointer for its hover look) except a
+        `fallback` one after a widget used it (a stroke dragged over the gallery is the pad's);
+        anything else stops at the first widget that uses it."""
         used = False
         focused = [e for e in self._entries if getattr(e.widget, "focused", False)]
         for e in focused + [e for e in self._entries if e not in focused]:
-            if not e.events or (e.shown is not None and not e.shown()):
+            if not e.events or (e.fallback and used) or (e.shown is not None and not e.shown()):
                 continue
             if e.widget.handle_event(event):
                 used = True

@@ -129,7 +129,7 @@ def build(app) -> tuple[Widgets, Widgets]:
                         events=False)
     confusion.follow(lambda: res.confusion_version, lambda: confusion.set(res.confusion, res.confusion_caption))
     gallery = gui.add("gallery", Gallery((0, 0, 1, 1), on_pick=do.pick_test_digit), place="tab",
-                      shown=lambda: tabs.value == "Mistakes" and s.data.x_test is not None)
+                      shown=lambda: tabs.value == "Mistakes" and s.data.x_test is not None, fallback=True)
     gallery.follow(lambda: res.mistakes_version, lambda: gallery.set(*res.mistakes))
     gui.add("no_test_set", Label((0, 0, 1, 1), "Load a test set to see the digits the model gets wrong",
                                  theme.NORMAL, theme.TEXT_FAINT, align="center"), place="tab",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import pygame
+
 from nn import training as tr
 from nn.errors import ConfigError
 from ui.textbox import TextBox
@@ -55,6 +57,20 @@ class SettingsForm:
     @property
     def focused(self) -> TextBox | None:
         return next((f for f in self.fields if f.focused), None)
+
+    def handle_key(self, event: pygame.event.Event) -> bool:
+        """Give a key or text event to the focused field (Tab moves to the next field, Shift+Tab
+        to the previous); True if a field was focused, so the shortcuts must not see it."""
+        focused = self.focused
+        if focused is None or event.type not in (pygame.KEYDOWN, pygame.KEYUP, pygame.TEXTINPUT):
+            return False
+        tab = event.type == pygame.KEYDOWN and event.key == pygame.K_TAB
+        focused.handle_event(event)
+        if tab:
+            fields = self.fields
+            step = -1 if event.mod & pygame.KMOD_SHIFT else 1
+            fields[(fields.index(focused) + step) % len(fields)].focus()
+        return True
 
     def config(self) -> tr.TrainingConfig:
         """The settings as a validated TrainingConfig; raises ConfigError naming a red field."""
