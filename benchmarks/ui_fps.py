@@ -86,9 +86,9 @@ def window_run(cfg_texts: dict, x, labels, seconds: float, draw: str):
     app.train()
     rate_points = []
     app.run(max_frames=30)  # warm up: first frames build caches
-    app.frame_times.clear()
-    app.work_times.clear()
-    redraws0 = app.redraws
+    app.pacer.frame_times.clear()
+    app.pacer.work_times.clear()
+    redraws0 = app.screen.redraws
     rng = np.random.default_rng(0)
     r = app.canvas.rect
     t0 = time.perf_counter()
@@ -116,10 +116,10 @@ def window_run(cfg_texts: dict, x, labels, seconds: float, draw: str):
         p = app.state.progress
         if p.batch:
             rate_points.append((time.perf_counter(), ((p.epoch - 1) * p.batches + p.batch) * int(cfg_texts["batch_size"])))
-    frame_times = np.array(app.frame_times)
-    work_times = np.array(app.work_times)
-    redraws = (app.redraws - redraws0) / (time.perf_counter() - t0)
-    trainer = app.trainer
+    frame_times = np.array(app.pacer.frame_times)
+    work_times = np.array(app.pacer.work_times)
+    redraws = (app.screen.redraws - redraws0) / (time.perf_counter() - t0)
+    trainer = app.training.trainer
     if trainer is not None:
         trainer.stop()
         trainer.join(2)

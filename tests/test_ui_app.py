@@ -205,7 +205,7 @@ def test_keys_go_to_the_focused_text_box_not_to_shortcuts(app):
     key(app, pygame.K_SPACE, unicode=" ")
     app.handle_event(ev(pygame.TEXTINPUT, text=" "))
     frames(app)
-    assert not app.canvas.empty and app.trainer is None
+    assert not app.canvas.empty and app.training.trainer is None
     assert "c" in box.text
     key(app, pygame.K_RETURN)
     assert box.error and box.value == (32,)  # bad text: red, the loaded model's value kept
@@ -219,7 +219,7 @@ def test_bad_setting_refuses_training_with_the_reason(app, shapes):
     assert app.f_lr.value == pytest.approx(0.001)
     key(app, pygame.K_SPACE, unicode=" ")
     frames(app)
-    assert app.trainer is None and app.state.progress.status == "idle"
+    assert app.training.trainer is None and app.state.progress.status == "idle"
     assert "Fix the red field first" in app.state.message
     app.f_lr.set_text("0.01")
     app.f_epochs.set_text("zero")
@@ -235,16 +235,16 @@ def test_train_pause_stop_and_autosave_on_quit(root, shapes):
     draw_digit(app, 1)
     frames(app)
     key(app, pygame.K_SPACE, unicode=" ")
-    assert app.trainer is not None and app.state.progress.status == "running"
+    assert app.training.trainer is not None and app.state.progress.status == "running"
     assert wait_for(app, lambda: app.state.progress.loss_x and app.state.model_source == "training run", 10)
     assert app.state.model.read_only  # the pad uses the trainer's read-only snapshot
     key(app, pygame.K_SPACE, unicode=" ")
-    assert app.state.progress.status == "paused" and app.trainer.paused
+    assert app.state.progress.status == "paused" and app.training.trainer.paused
     key(app, pygame.K_SPACE, unicode=" ")
     assert app.state.progress.status == "running"
     key(app, pygame.K_ESCAPE)
     assert wait_for(app, lambda: app.state.progress.status == "idle", 5)
-    assert app.trainer is None and "Training stopped" in app.state.message
+    assert app.training.trainer is None and "Training stopped" in app.state.message
     assert app.state.model_unsaved
     pygame.event.post(ev(pygame.QUIT))
     assert app.run() == 0
@@ -288,7 +288,7 @@ def test_a_full_short_run_updates_plots_confusion_and_gallery(app, shapes):
     app.f_layers.set_text("32")
     app.f_epochs.set_text("3")
     app.b_train.click()
-    assert wait_for(app, lambda: app.state.progress.status == "idle" and "eval" not in app.jobs, 20)
+    assert wait_for(app, lambda: app.state.progress.status == "idle" and not app.evals.busy, 20)
     p = app.state.progress
     assert p.epoch_x == [1, 2, 3] and len(p.val_acc) == 3 and p.loss_smooth
     assert "finished" in app.state.message
@@ -327,10 +327,10 @@ def test_training_failure_is_a_message_and_the_window_goes_on(app):
         def join(self, timeout=None):
             return True
 
-    app.trainer = FakeTrainer()
+    app.training.trainer = FakeTrainer()
     app.state.progress.status = "running"
     frames(app, 3)
-    assert app.state.progress.status == "idle" and app.trainer is None
+    assert app.state.progress.status == "idle" and app.training.trainer is None
     assert app.state.level == "error" and "Training failed" in app.state.message
     assert "lower learning rate" in app.state.message.lower()
 
@@ -339,7 +339,7 @@ def test_unexpected_errors_become_one_line_and_the_loop_survives(app, monkeypatc
     def boom():
         raise RuntimeError("kaput\nsecond line")
     monkeypatch.setattr(app, "predict", boom)
-    app._model_changed = True
+    app.canvas.changed = True
     frames(app, 3)
     assert "Unexpected error in predict: RuntimeError: kaput" in app.state.message
     assert "\n" not in app.status.message
@@ -368,7 +368,6 @@ def test_save_and_load_through_replaced_dialogs(root, tmp_path):
 
 def test_a_save_records_only_the_test_accuracy_of_the_saved_weights(root, tmp_path):
     from nn.model_io import load_model
-    from ui import model_actions
     from ui.state import Score
 
     app = make_app(root)
@@ -377,11 +376,11 @@ def test_a_save_records_only_the_test_accuracy_of_the_saved_weights(root, tmp_pa
     older.params[0] += 1.0  # an earlier snapshot of the run: other weights
     app.state.model_unsaved = True  # as while training: the file's own figure no longer holds
     app.state.test_score = Score(97.5, str(tmp_path / "test.csv"), 100, epoch=3, model=older)
-    meta = load_model(model_actions.save_to(app, tmp_path / "mid-run.npz"))[1]
+    meta = load_model(app.models.save_to(tmp_path / "mid-run.npz"))[1]
     assert "test_accuracy" not in meta  # 97.5 % was measured on other weights
     app.state.test_score = Score(97.5, str(tmp_path / "test.csv"), 100, epoch=3, model=app.state.model.copy())
     app.state.model_unsaved = True
-    meta = load_model(model_actions.save_to(app, tmp_path / "end.npz"))[1]
+    meta = load_model(app.models.save_to(tmp_path / "end.npz"))[1]
     assert meta["test_accuracy"] == pytest.approx(0.975)  # the same weights (an equal copy)
     pygame.quit()
 
@@ -389,14 +388,12 @@ def test_a_save_records_only_the_test_accuracy_of_the_saved_weights(root, tmp_pa
 def test_a_test_score_that_is_not_a_number_is_reported_not_shown(root):
     from types import SimpleNamespace
 
-    from ui import jobs
-
     app = make_app(root)
     frames(app)
     before = app.state.test_score
     n = len(app.state.data.labels_test) if app.state.data.labels_test is not None else 10
     job = SimpleNamespace(error=None, result=(app.state.model, None, (float("nan"), 0.1, np.zeros(n, np.int64))))
-    jobs._eval_done(app, job)
+    app.evals.take(job)
     assert app.state.test_score is before
     assert app.state.level == "error" and "not a number" in app.state.message
     pygame.quit()
@@ -462,21 +459,21 @@ def test_resizing_relays_out_and_small_windows_are_scaled(app):
     pygame.display.set_mode((1600, 900), pygame.RESIZABLE)
     app.handle_event(ev(pygame.WINDOWSIZECHANGED, x=1600, y=900))
     frames(app)
-    assert app.scale == 1.0 and app.layout["col3"].right == 1600 - 12
+    assert app.screen.scale == 1.0 and app.screen.layout["col3"].right == 1600 - 12
     assert app.canvas.rect.w > 376
     pygame.display.set_mode((900, 560), pygame.RESIZABLE)
     app.handle_event(ev(pygame.WINDOWSIZECHANGED, x=900, y=560))
     frames(app)
-    assert app.scale < 1.0
+    assert app.screen.scale < 1.0
     # clicks land on the scaled-down widgets
-    draw_digit_scaled = [(int(p[0] * app.scale), int(p[1] * app.scale))
+    draw_digit_scaled = [(int(p[0] * app.screen.scale), int(p[1] * app.screen.scale))
                          for p in [pad(app, 0.5, 0.2), pad(app, 0.5, 0.5), pad(app, 0.5, 0.8)]]
     drag(app, draw_digit_scaled)
     frames(app)
     assert not app.canvas.empty
     r = app.b_clear.rect
-    app.handle_event(ev(pygame.MOUSEBUTTONDOWN, pos=(int(r.centerx * app.scale), int(r.centery * app.scale)), button=1))
-    app.handle_event(ev(pygame.MOUSEBUTTONUP, pos=(int(r.centerx * app.scale), int(r.centery * app.scale)), button=1))
+    app.handle_event(ev(pygame.MOUSEBUTTONDOWN, pos=(int(r.centerx * app.screen.scale), int(r.centery * app.screen.scale)), button=1))
+    app.handle_event(ev(pygame.MOUSEBUTTONUP, pos=(int(r.centerx * app.screen.scale), int(r.centery * app.screen.scale)), button=1))
     assert app.canvas.empty
 
 
@@ -517,7 +514,8 @@ def test_a_bug_while_drawing_is_logged_once_and_the_loop_goes_on(app, monkeypatc
     frames(app, 2)
 
 
-def test_clicking_a_misread_test_digit_puts_it_on_the_pad(app):
+def test_clicking_a_misread_test_digit_puts_it_on_the_pad(app, shapes):
+    give_data(app, shapes)  # the gallery shows (and takes clicks) once a test set is loaded
     digit = np.zeros((3, 784), np.uint8)
     digit[:, 28 * 10 + 5:28 * 10 + 23] = 255  # a horizontal bar
     app.gallery.set(digit, [7, 1, 4], [1, 7, 9], "test")
@@ -548,7 +546,6 @@ def test_saving_during_training_writes_the_newest_snapshot(root, shapes, tmp_pat
 
 
 def test_the_model_box_says_which_set_each_accuracy_is_on(root, shapes, tmp_path):
-    from ui import jobs
     from ui.describe import test_set_name
     from ui.panels import model_lines
     assert test_set_name("assets/mnist_sample_test.csv.gz", 1000) == "the 1,000 sample test digits"
@@ -556,7 +553,7 @@ def test_the_model_box_says_which_set_each_accuracy_is_on(root, shapes, tmp_path
     app = make_app(root, Dialogs(save_model=lambda folder, name: str(tmp_path / "m.npz")))
     give_data(app, shapes)
     app.state.data.test_path = "MNIST/mnist_test.csv"
-    jobs.request_eval(app)  # what loading the data does
+    app.evals.request()  # what loading the data does
     assert wait_for(app, lambda: app.state.test_score is not None, 10)
     texts = [t for t, _ in model_lines(app)]
     assert texts[2].endswith("% on the 30 MNIST test digits")  # scored here, on the digits loaded
@@ -573,3 +570,13 @@ def test_the_pen_label_gives_the_width_drawn_on_the_pad(app):
     px = int(app.l_brush.text.split()[1])
     assert abs(px - 2 * app.canvas.brush_radius) <= 0.5
     assert "28x28" in app.l_brush.text  # and its width in the network's 28x28 pixels, room allowing
+
+
+def test_the_plots_and_the_confusion_view_pull_what_changed_in_the_state(app):
+    frames(app)
+    app.state.progress.add_epoch(1, 0.5, 0.4, 90.0)  # as an EpochDone does
+    matrix = np.eye(10, dtype=np.int64) * 3
+    app.state.results.show_confusion(matrix, "validation set, epoch 1")
+    frames(app)
+    assert list(app.acc_plot.series[0].y) == [90.0] and list(app.loss_plot.series[1].y) == [0.4]
+    assert app.confusion.matrix.sum() == 30 and app.confusion.caption == "validation set, epoch 1"

@@ -3,7 +3,8 @@ import pygame
 import pytest
 
 from ui import theme
-from ui.widgets import Button, Choice, Label, ProgressBar, StatusBar, Tabs, TextBox, Toggle
+from ui.textbox import TextBox
+from ui.widgets import Button, Choice, Label, ProgressBar, StatusBar, Tabs, Toggle
 
 pytestmark = pytest.mark.usefixtures("pygame_up")
 

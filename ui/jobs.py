@@ -1,9 +1,7 @@
-"""Background work for the window: loading a dataset and scoring the test set run in small daemon
-threads that the frame loop polls, so the loop never waits for them.
-
-The worker side (`Job`, `load_data`) touches no window state; the window side (`start_loading`,
-`open_dataset`, `request_eval`, `poll`) runs on the main thread and folds finished jobs into
-AppState, the confusion matrix and the gallery of mistakes.
+"""Background work for the window, and loading the data with it: `Job` runs a function in a small
+daemon thread that the frame loop polls, so the loop never waits; `load_data` (run in one) reads
+the files; `DataLoader` (main thread) starts it and folds the result into AppState.data.
+Scoring the test set, the other background job, is ui.evaluation.
 """
 from __future__ import annotations
 
@@ -13,14 +11,10 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from nn.errors import NNError
-from nn.training import confusion_matrix
-from ui.state import Score
+from ui.state import DataInfo
 
 log = logging.getLogger(__name__)
-GALLERY_SIZE = 60  # misread test digits shown on the Mistakes tab
 
 
 class Job:
@@ -76,141 +70,75 @@ def load_data(root: Path, train_path: str | None = None, test_path: str | None =
     return out
 
 
-# ----------------------------------------------------------------------------- the window side
-def start_loading(app, train_path: str | None = None, test_path: str | None = None) -> None:
-    """Load the data in the background: the given file(s), else the default (MNIST/ or the sample)."""
-    d = app.state.data
-    d.loading, d.error = True, ""
-    keep = d if (train_path or test_path) else None
-    app.jobs["data"] = Job("data", lambda: load_data(app.root, train_path, test_path, keep))
-    app.set_status("Loading " + (os.path.basename(train_path or test_path or "") or "the data") + "…")
+class DataLoader:
+    """Loads the data in the background and is the one writer of AppState.data. `say(message,
+    level)` reports; `on_loaded()` runs once new data is in place (the window scores the model)."""
 
+    def __init__(self, root: Path, data: DataInfo, say: Callable[[str, str], Any],
+                 on_loaded: Callable[[], Any]):
+        self.root, self.data, self.say, self.on_loaded = root, data, say, on_loaded
+        self._job: Job | None = None
 
-def open_dataset(app) -> None:
-    """Ask for a training or test file (told apart by its name) and load it in the background."""
-    if app._busy_training("open another dataset"):
-        return
-    if app.state.data.loading:
-        app.set_status("A dataset is already loading.", "warn")
-        return
-    start = app.root / "MNIST"
-    path = app._ask(app.dialogs.open_dataset, str(start if start.is_dir() else app.root))
-    if not path:
-        app.set_status("Open dataset cancelled.")
-        return
-    name = os.path.basename(path).lower()
-    if "test" in name or "t10k" in name:
-        start_loading(app, test_path=path)
-    else:
-        start_loading(app, train_path=path)
+    @property
+    def busy(self) -> bool:
+        return self._job is not None and not self._job.done
 
+    def start(self, train_path: str | None = None, test_path: str | None = None) -> None:
+        """Load the given file(s), else the default (MNIST/ or the sample)."""
+        d = self.data
+        d.loading, d.error = True, ""
+        keep = d if (train_path or test_path) else None
+        root = self.root
+        self._job = Job("data", lambda: load_data(root, train_path, test_path, keep))
+        self.say("Loading " + (os.path.basename(train_path or test_path or "") or "the data") + "…", "info")
 
-def request_eval(app, net=None, epoch: int | None = None) -> None:
-    """Score `net` (default: the current model) on the test set in the background."""
-    net = net if net is not None else app.state.model
-    if net is None:
-        return
-    d = app.state.data
-    if d.x_test is None or not len(d.x_test):
-        if d.loading:
-            app._eval_pending = True
-        return
-    job = app.jobs.get("eval")
-    if job is not None and not job.done:
-        app._eval_pending = True  # score the newest model when this one is done
-        app._eval_next = (net, epoch)
-        return
-    app._eval_pending = False
-    x, labels = d.x_test, d.labels_test
-    app.jobs["eval"] = Job("eval", lambda: (net, epoch, _quiet_evaluate(net, x, labels)))
+    def open(self, path: str) -> None:
+        """Load a training or test file, told apart by its name."""
+        name = os.path.basename(path).lower()
+        if "test" in name or "t10k" in name:
+            self.start(test_path=path)
+        else:
+            self.start(train_path=path)
 
+    def poll(self) -> bool:
+        """Take the result of a finished load; True if there was one."""
+        job = self._job
+        if job is None or not job.done:
+            return False
+        self._job = None
+        d = self.data
+        d.loading = False
+        if job.error is not None:
+            self._failed(job.error)
+            return True
+        r = job.result
+        for key in ("x_train", "labels_train", "x_val", "labels_val", "x_test", "labels_test"):
+            if key in r:
+                setattr(d, key, r[key])
+        d.train_path = r.get("train_path", d.train_path)
+        d.test_path = r.get("test_path", d.test_path)
+        if "note" in r and (r.get("note") or r.get("is_sample") is not None):
+            d.note, d.is_sample = r.get("note", ""), bool(r.get("is_sample"))
+        msg = f"Data ready: {d.n_train:,} training, {d.n_val:,} validation, {d.n_test:,} test digits"
+        if d.is_sample:  # the panel already names the files; keep the line short enough to read whole
+            msg += " from the bundled sample (no MNIST/ files). `python main.py download` gets the full set."
+        elif d.note:
+            msg += f". {d.note}"
+        else:
+            msg += "."
+        self.say(msg, "warn" if d.is_sample else "ok")
+        self.on_loaded()
+        return True
 
-def poll(app) -> bool:
-    """Take the results of finished background jobs; True if there were any."""
-    done = False
-    job = app.jobs.get("data")
-    if job is not None and job.done:
-        del app.jobs["data"]
-        _data_loaded(app, job)
-        done = True
-    job = app.jobs.get("eval")
-    if job is not None and job.done:
-        del app.jobs["eval"]
-        _eval_done(app, job)
-        done = True
-        if app._eval_pending:
-            net, epoch = app._eval_next
-            app._eval_next = (None, None)
-            request_eval(app, net, epoch)
-    return done
-
-
-def _data_loaded(app, job: Job) -> None:
-    d = app.state.data
-    d.loading = False
-    if job.error is not None:
-        e = job.error
+    def _failed(self, e: BaseException) -> None:
+        d = self.data
         if isinstance(e, (NNError, OSError)):
             d.error = str(e)
-            app.set_status(f"Could not load the data: {e}", "error")
+            self.say(f"Could not load the data: {e}", "error")
         elif isinstance(e, ImportError):
             d.error = f"the data loader is missing ({e})"
-            app.set_status(f"Could not load the data: {d.error}.", "error")
+            self.say(f"Could not load the data: {d.error}.", "error")
         else:
             log.error("loading data failed", exc_info=e)
             d.error = f"{type(e).__name__}: {e}"
-            app.set_status(f"Unexpected error while loading data: {d.error} (details in the log).", "error")
-        return
-    r = job.result
-    for key in ("x_train", "labels_train", "x_val", "labels_val", "x_test", "labels_test"):
-        if key in r:
-            setattr(d, key, r[key])
-    d.train_path = r.get("train_path", d.train_path)
-    d.test_path = r.get("test_path", d.test_path)
-    if "note" in r and (r.get("note") or r.get("is_sample") is not None):
-        d.note, d.is_sample = r.get("note", ""), bool(r.get("is_sample"))
-    msg = f"Data ready: {d.n_train:,} training, {d.n_val:,} validation, {d.n_test:,} test digits"
-    if d.is_sample:  # the panel already names the files; keep the line short enough to read whole
-        msg += " from the bundled sample (no MNIST/ files). `python main.py download` gets the full set."
-    elif d.note:
-        msg += f". {d.note}"
-    else:
-        msg += "."
-    app.set_status(msg, "warn" if d.is_sample else "ok")
-    request_eval(app)
-
-
-def _quiet_evaluate(net, x, labels):
-    with np.errstate(all="ignore"):  # a damaged model's overflow is reported by _eval_done
-        return net.evaluate(x, labels)
-
-
-def _eval_done(app, job: Job) -> None:
-    if job.error is not None:
-        log.error("scoring the test set failed", exc_info=job.error)
-        return
-    net, epoch, (loss, acc, preds) = job.result
-    if not np.isfinite(loss):  # no meaningless accuracy for outputs that are not numbers
-        if net is app.state.model and epoch is None:
-            app.set_status("This model's output is not a number on some test digits (its weights overflow): "
-                           "it is damaged; load or train another.", "error")
-        return
-    d = app.state.data
-    labels = np.asarray(d.labels_test).astype(np.int64)
-    if len(preds) != len(labels):  # the test set changed meanwhile
-        return
-    confusion = confusion_matrix(labels, preds)
-    wrong = np.flatnonzero(preds != labels)[:GALLERY_SIZE]
-    if net is app.state.model or epoch is not None:
-        app.state.test_score = Score(100.0 * acc, d.test_path, len(labels), epoch, net)
-        where = f"epoch {epoch}" if epoch is not None else "current model"
-        when = f" (epoch {epoch})" if epoch is not None else ""
-        app.confusion.set(confusion, f"test set, {where}")
-        app.gallery.set(d.x_test[wrong], labels[wrong], preds[wrong],
-                        f"{int((preds != labels).sum()):,} of {len(labels):,} test digits misread{when}: "
-                        "true → read as. Click one to try it.")
-    if epoch is not None:
-        p = app.state.progress
-        p.test_x.append(epoch)
-        p.test_acc.append(100.0 * acc)
-        app._plots_dirty = True
+            self.say(f"Unexpected error while loading data: {d.error} (details in the log).", "error")

@@ -1,6 +1,7 @@
 """Drawing the window's panels for App: the static background, the status chip, the model box,
-the verdict, the data lines, the tab content and the help overlay. Read-only: these functions
-look at the app's state and widgets and change nothing but pixels."""
+the verdict, the data lines and the help overlay; the registered widgets draw themselves
+(ui.container). Read-only: these functions look at the app's state and widgets and change
+nothing but pixels."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ from ui.shortcuts import SHORTCUTS
 
 def render_static(app) -> pygame.Surface:
     """What never changes between layouts: background, panels, titles, field labels."""
-    L = app.layout
+    L = app.screen.layout
     surf = pygame.Surface(L["size"])
     surf.fill(theme.BG)
     w = surf.get_width()
@@ -33,32 +34,21 @@ def render_static(app) -> pygame.Surface:
     theme.blit_text(surf, "MODEL", (m.x + 12, m.y + 8), theme.SMALL, theme.TEXT_DIM, bold=True)
     theme.blit_text(surf, "WHAT THE NETWORK SEES", L["seen_title"].topleft, theme.SMALL, theme.TEXT_DIM,
                     bold=True)
-    for lab in app.form_labels:
-        lab.draw(surf)
+    app.gui.draw(surf, static=True)
     return surf.convert() if pygame.display.get_surface() is not None else surf
 
 
-def draw(app) -> None:
-    surf = app.surface
-    if app._static is None or app._static.get_size() != surf.get_size():
-        app._static = render_static(app)
-    surf.blit(app._static, (0, 0))
+def draw(app, static: pygame.Surface) -> None:
+    """The whole window on app.screen.surface: the `static` background, the panels' changing
+    text, every shown widget, then the help overlay when it is up."""
+    surf = app.screen.surface
+    surf.blit(static, (0, 0))
     draw_top_bar(app, surf)
-    app.canvas.draw(surf)
-    for w in (app.b_clear, app.b_undo, app.b_brush_minus, app.l_brush, app.b_brush_plus,
-              app.t_preprocess):
-        w.draw(surf)
     draw_model_box(app, surf)
     draw_verdict(app, surf)
-    app.bars.draw(surf)
-    app.seen.draw(surf)
-    for w in (*app.text_fields, app.c_activation, app.c_optimizer, app.t_augment, app.b_train,
-              app.b_pause, app.b_stop, app.b_data, app.b_help, app.progress, app.tabs):
-        w.draw(surf)
     draw_form_message(app, surf)
     draw_data_line(app, surf)
-    draw_tab(app, surf)
-    app.status.draw(surf)
+    app.gui.draw(surf)
     if app.state.show_help:
         draw_help(app, surf)
 
@@ -104,22 +94,20 @@ def model_lines(app) -> list[tuple[str, tuple]]:
 
 
 def draw_model_box(app, surf) -> None:
-    r = app.layout["model"]
+    r = app.screen.layout["model"]
     if app.state.model_unsaved:
         theme.blit_text(surf, "● not saved", (r.right - 12, r.y + 8), theme.SMALL, theme.WARN,
                         anchor="topright")
     y = r.y + 28
     for text, colour in model_lines(app):
-        if y + 16 > app.b_new.rect.y - 4:
+        if y + 16 > app.gui["b_new"].rect.y - 4:
             break
         theme.blit_text(surf, theme.fit_text(text, r.w - 24, theme.NORMAL), (r.x + 12, y), theme.NORMAL, colour)
         y += 20
-    for b in (app.b_new, app.b_load, app.b_save):
-        b.draw(surf)
 
 
 def draw_verdict(app, surf) -> None:
-    r = app.layout["verdict"]
+    r = app.screen.layout["verdict"]
     pred = app.state.prediction
     if app.state.model is None:
         theme.blit_text(surf, "No model loaded", r.center, theme.LARGE, theme.TEXT_DIM, anchor="center")
@@ -156,11 +144,11 @@ def draw_verdict(app, surf) -> None:
 
 
 def draw_form_message(app, surf) -> None:
-    r = app.layout["form_msg"]
-    bad = next((f for f in app.text_fields if f.error), None)
+    r = app.screen.layout["form_msg"]
+    bad = next((f for f in app.form.fields if f.error), None)
     if bad is not None:
         text, colour = bad.error, theme.ERROR
-    elif any(f.focused for f in app.text_fields):
+    elif app.form.focused is not None:
         text, colour = "Enter or Tab confirms, Esc undoes the edit.", theme.TEXT_FAINT
     else:
         text, colour = "Settings apply at Train; a model of another shape starts afresh.", theme.TEXT_FAINT
@@ -171,7 +159,7 @@ def draw_form_message(app, surf) -> None:
 def draw_data_line(app, surf) -> None:
     """Which data is loaded: the training and test files with their counts, and a warning
     when it is the small bundled sample."""
-    r = app.layout["data"]
+    r = app.screen.layout["data"]
     d = app.state.data
     lines: list[tuple[str, tuple]] = []
     if d.loading:
@@ -192,31 +180,11 @@ def draw_data_line(app, surf) -> None:
         theme.blit_text(surf, theme.fit_text(line, r.w, theme.SMALL), (r.x, r.y + 17 * i), theme.SMALL, colour)
 
 
-def draw_tab(app, surf) -> None:
-    tab = app.tabs.value
-    content = app.layout["tab"]
-    if tab == "Training curves":
-        app.loss_plot.draw(surf)
-        app.acc_plot.draw(surf)
-    elif tab == "Weights":
-        app.weights.draw(surf)
-    elif tab == "Activations":
-        app.activations.draw(surf)
-    elif tab == "Confusion":
-        app.confusion.draw(surf)
-    elif tab == "Mistakes":
-        if app.state.data.x_test is None:
-            theme.blit_text(surf, "Load a test set to see the digits the model gets wrong", content.center,
-                            theme.NORMAL, theme.TEXT_FAINT, anchor="center")
-        else:
-            app.gallery.draw(surf)
-
-
 def draw_help(app, surf) -> None:
     shade = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
     shade.fill((0, 0, 0, 150))
     surf.blit(shade, (0, 0))
-    r = app.layout["help"]
+    r = app.screen.layout["help"]
     pygame.draw.rect(surf, theme.PANEL, r, border_radius=10)
     pygame.draw.rect(surf, theme.ACCENT_DARK, r, 2, border_radius=10)
     theme.blit_text(surf, "Keyboard and mouse", (r.x + 24, r.y + 18), theme.TITLE_SIZE, theme.TEXT, bold=True)
@@ -227,4 +195,4 @@ def draw_help(app, surf) -> None:
         theme.blit_text(surf, key, kr.topleft, theme.NORMAL, theme.TEXT, bold=True)
         theme.blit_text(surf, what, (r.x + 190, y), theme.NORMAL, theme.TEXT_DIM)
         y += 30
-    app.b_help_close.draw(surf)
+    app.overlay.draw(surf)

@@ -1,6 +1,6 @@
 """Line plots drawn with pygame: axes, "nice" ticks, a legend with the latest values.
 
-A plot is a ui.widgets.View: it renders into a cached surface and redraws only after `set_series`
+A plot is a ui.view.View: it renders into a cached surface and redraws only after `set_series`
 or a resize, so a plot updated a few times a second costs almost nothing on the frames in between.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Sequence
 import pygame
 
 from ui import theme
-from ui.widgets import View
+from ui.view import View
 
 
 @dataclass

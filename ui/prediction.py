@@ -1,6 +1,6 @@
 """Reading the pad: the drawing, preprocessed like MNIST (or plainly resized), goes through the
-current model into AppState.prediction and the views that show it (bars, the 28x28 input, the
-hidden activations)."""
+current model into AppState.prediction, whose version tells the views that show it (the bars,
+the 28x28 input, the hidden activations) to pull it."""
 from __future__ import annotations
 
 import time
@@ -10,17 +10,18 @@ import numpy as np
 from nn.preprocess import naive_resize, preprocess_digit
 
 
-def predict(app) -> None:
-    """Read the pad with the current model (on frames where the drawing or the model changed)."""
+def read(canvas, state) -> None:
+    """Read the pad `canvas` with `state.model` into `state.prediction` (on frames where the
+    drawing, the model or the preprocessing switch changed)."""
     t0 = time.perf_counter()
-    pred = app.state.prediction
-    net = app.state.model
-    if app.canvas.empty or net is None:
+    pred = state.prediction
+    net = state.model
+    if canvas.empty or net is None:
         pred.empty, pred.probs, pred.x, pred.stages, pred.hidden = True, None, None, [], []
         pred.message = "" if net is not None else "No model"
     else:
-        img = app.canvas.to_array()
-        if app.state.preprocess:
+        img = canvas.to_array()
+        if state.preprocess:
             pre = preprocess_digit(img)
             x, empty, stages = pre.x, pre.empty, pre.stages
             pred.message = pre.message
@@ -44,10 +45,11 @@ def predict(app) -> None:
                 pred.digit = int(np.argmax(pred.probs))
                 pred.confidence = float(pred.probs[pred.digit])
     pred.ms = (time.perf_counter() - t0) * 1000
-    app.bars.set(pred.probs)
-    caption = ("" if pred.x is None else
-               "28x28 the network sees" if app.state.preprocess else "plain resize, no preprocessing")
-    app.seen.set(pred.x, pred.stages if pred.x is not None else [], caption)
-    if net is not None:
-        names = [f"({a})" for a in net.activations]
-        app.activations.set(pred.hidden if pred.probs is not None else None, names)
+    pred.version += 1
+
+
+def seen_caption(state) -> str:
+    """The caption under the 28x28 image."""
+    if state.prediction.x is None:
+        return ""
+    return "28x28 the network sees" if state.preprocess else "plain resize, no preprocessing"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pygame
 
-from ui import session
-
 SHORTCUTS = [
     ("Space", "train / pause / resume"),
     ("Esc", "stop training (or close this help)"),
@@ -27,10 +25,10 @@ def help_event(app, event: pygame.event.Event) -> None:
     t = event.type
     if t == pygame.KEYDOWN and (event.key in HELP_KEYS or getattr(event, "unicode", "") == "?"):
         app.toggle_help()
-    elif t == pygame.MOUSEBUTTONDOWN and not app.layout["help"].collidepoint(event.pos):
+    elif t == pygame.MOUSEBUTTONDOWN and not app.screen.layout["help"].collidepoint(event.pos):
         app.toggle_help()
     else:
-        app.b_help_close.handle_event(event)
+        app.overlay.handle_event(event)
 
 
 def handle_key(app, event: pygame.event.Event) -> None:
@@ -38,26 +36,27 @@ def handle_key(app, event: pygame.event.Event) -> None:
     k, mod = event.key, getattr(event, "mod", 0)
     ctrl = mod & (pygame.KMOD_CTRL | pygame.KMOD_META)
     uni = getattr(event, "unicode", "")
+    gui, canvas = app.gui, app.canvas
     if ctrl and k == pygame.K_z:
-        app.b_undo.click()
+        gui["b_undo"].click()
     elif ctrl and k == pygame.K_s:
-        app.b_save.click()
+        gui["b_save"].click()
     elif ctrl and k == pygame.K_o:
-        app.b_load.click()
+        gui["b_load"].click()
     elif ctrl and k in (pygame.K_q, pygame.K_w):
         app.running = False
     elif ctrl:
         return
     elif k == pygame.K_SPACE:
-        app._action("train", session.train_or_pause, app)
+        app.action("train", app.commands.train_or_pause)
     elif k == pygame.K_ESCAPE:
-        if app.trainer is not None and app.state.progress.status in ("running", "paused"):
-            app.b_stop.click()
+        if app.training.trainer is not None and app.training.status in ("running", "paused"):
+            gui["b_stop"].click()
     elif k in (pygame.K_c, pygame.K_DELETE, pygame.K_BACKSPACE):
-        app.b_clear.click()
+        gui["b_clear"].click()
     elif k == pygame.K_F1 or uni == "?" or (k == pygame.K_SLASH and mod & pygame.KMOD_SHIFT):
         app.toggle_help()
     elif k in (pygame.K_LEFTBRACKET, pygame.K_MINUS, pygame.K_KP_MINUS):
-        app.canvas.set_brush_step(app.canvas.brush_step - 1)
+        canvas.set_brush_step(canvas.brush_step - 1)
     elif k in (pygame.K_RIGHTBRACKET, pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
-        app.canvas.set_brush_step(app.canvas.brush_step + 1)
+        canvas.set_brush_step(canvas.brush_step + 1)

@@ -1,5 +1,9 @@
 """AppState: what the window shows, in one place. Main thread only (the trainer reports through
-its event queue; the app copies what it needs into here)."""
+its event queue; the window's parts copy what they need into here).
+
+Each record has one writer, named in its docstring, and a `version` that the writer bumps on every
+change: a view remembers the version it last drew and pulls new data when it moves on
+(ui.view.View.follow), so nobody has to tell the views that something changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,7 +16,7 @@ SMOOTHING = 0.15  # weight of the newest batch loss in the smoothed training-los
 
 @dataclass
 class DataInfo:
-    """The loaded data: arrays and where they came from."""
+    """The loaded data: arrays and where they came from. Written by ui.jobs.DataLoader."""
     train_path: str = ""
     test_path: str = ""
     is_sample: bool = False
@@ -41,7 +45,9 @@ class DataInfo:
 
 @dataclass
 class Progress:
-    """Training progress and the metric history of the current run."""
+    """Training progress and the metric history of the current run (or of the model file's
+    history). Written by ui.training_run.TrainingRun, and by ui.model_store and ui.evaluation
+    through the methods below, which bump `version`."""
     status: str = "idle"            # idle | running | paused | stopping
     epoch: int = 0
     epochs: int = 0
@@ -62,9 +68,15 @@ class Progress:
     test_acc: list = field(default_factory=list)  # percent, scored in the background after epochs
     test_loss: list = field(default_factory=list)  # only from a model file's history (the CLI's)
     started_at: float = 0.0
+    version: int = 0                 # bumped on every change to the history the plots show
 
     def reset(self) -> None:
+        version = self.version
         self.__init__()
+        self.version = version + 1  # never back to an old number a view may have drawn
+
+    def touch(self) -> None:
+        self.version += 1
 
     def add_batch(self, x: float, loss: float) -> None:
         """Record a batch loss; the smoothed curve is an EMA debiased at the start (as in Adam)."""
@@ -74,6 +86,49 @@ class Progress:
         prev = self.loss_smooth[-1] * (1 - (1 - SMOOTHING) ** (n - 1)) if n > 1 else 0.0
         m = (1 - SMOOTHING) * prev + SMOOTHING * loss
         self.loss_smooth.append(m / (1 - (1 - SMOOTHING) ** n))
+        self.version += 1
+
+    def add_epoch(self, epoch: int, train_loss: float, val_loss: float, val_acc: float) -> None:
+        """Record an epoch's losses and validation accuracy (percent)."""
+        self.epoch_x.append(epoch)
+        self.train_loss.append(train_loss)
+        self.val_loss.append(val_loss)
+        self.val_acc.append(val_acc)
+        self.version += 1
+
+    def add_test(self, epoch: int, acc: float) -> None:
+        """Record an epoch's test accuracy (percent), scored in the background."""
+        self.test_x.append(epoch)
+        self.test_acc.append(acc)
+        self.version += 1
+
+    def load_history(self, history) -> None:
+        """Replace the history with the per-epoch list a model file carries (the window's or the
+        command line's format); anything but a list leaves it empty."""
+        self.reset()
+        if isinstance(history, list):
+            def num(h, key, scale=1.0):
+                try:
+                    v = float(h[key])
+                except (KeyError, TypeError, ValueError):
+                    return float("nan")
+                return v * scale if scale == 1.0 or v <= 1.0 else v
+
+            for i, h in enumerate(history, start=1):
+                if not isinstance(h, dict):
+                    continue
+                epoch = h.get("epoch", i)
+                epoch = int(epoch) if isinstance(epoch, (int, float)) else i
+                self.epoch_x.append(epoch)
+                self.train_loss.append(num(h, "train_loss"))
+                self.val_loss.append(num(h, "val_loss"))
+                self.val_acc.append(num(h, "val_accuracy", 100.0))
+                if "test_accuracy" in h or "test_loss" in h:  # the command line scores the test set per epoch
+                    self.test_x.append(epoch)
+                    self.test_acc.append(num(h, "test_accuracy", 100.0))
+                    self.test_loss.append(num(h, "test_loss"))
+            self.epochs = self.epoch = len(self.epoch_x)
+        self.version += 1
 
     @property
     def fraction(self) -> float:
@@ -83,7 +138,8 @@ class Progress:
 
 @dataclass
 class Prediction:
-    """What the pad's drawing is read as, with the model of the moment."""
+    """What the pad's drawing is read as, with the model of the moment. Written by
+    ui.prediction.read, which bumps `version`."""
     empty: bool = True
     probs: np.ndarray | None = None      # (10,)
     digit: int = -1
@@ -93,6 +149,7 @@ class Prediction:
     hidden: list = field(default_factory=list)  # hidden activations, one (n_l,) array per layer
     message: str = ""
     ms: float = 0.0                      # compute time of the last prediction
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,9 +163,31 @@ class Score:
 
 
 @dataclass
+class Results:
+    """The newest confusion matrix (of the validation set after an epoch, or of the test set once
+    scored) and the misread test digits. Written through `show_confusion` (ui.training_run,
+    ui.evaluation) and `show_mistakes` (ui.evaluation); each bumps its own version."""
+    confusion: np.ndarray | None = None  # (10, 10) counts, rows true digits
+    confusion_caption: str = ""
+    confusion_version: int = 0
+    mistakes: tuple = ()                 # (images (n, 784) uint8, labels (n,), preds (n,), caption)
+    mistakes_version: int = 0
+
+    def show_confusion(self, matrix, caption: str) -> None:
+        self.confusion, self.confusion_caption = matrix, caption
+        self.confusion_version += 1
+
+    def show_mistakes(self, images, labels, preds, caption: str) -> None:
+        self.mistakes = (images, labels, preds, caption)
+        self.mistakes_version += 1
+
+
+@dataclass
 class AppState:
-    """Everything the window shows; the App updates it, the views read it."""
+    """Everything the window shows; the parts update it, the views read it. The model fields are
+    written by ui.model_store.ModelStore (and `test_score` by ui.evaluation.EvalQueue)."""
     model: Any = None                    # nn.network.Network (a read-only snapshot while training)
+    model_version: int = 0               # bumped whenever `model` is replaced
     model_source: str = ""               # a path, "fresh weights", "training run", ...
     model_meta: dict = field(default_factory=dict)  # its file's metadata ({} for none)
     model_unsaved: bool = False          # trained weights nobody saved yet (autosaved on quit)
@@ -116,6 +195,7 @@ class AppState:
     data: DataInfo = field(default_factory=DataInfo)
     progress: Progress = field(default_factory=Progress)
     prediction: Prediction = field(default_factory=Prediction)
+    results: Results = field(default_factory=Results)
     preprocess: bool = True              # False: show what the network says on a plain resize
     show_help: bool = False
     message: str = ""
