@@ -74,6 +74,7 @@ def headless_rate(cfg, x, labels, seconds: float) -> float:
 def window_run(cfg_texts: dict, x, labels, seconds: float, draw: str):
     """Run the real App loop for `seconds` while training; returns (frame times, digits/s)."""
     import pygame
+
     from ui.app import App
 
     app = App(root=ROOT, size=(1280, 720), load_data=False)

@@ -10,12 +10,13 @@ from typing import Any, Callable
 import pygame
 
 from nn import training as tr
+from nn.config import CHOICES
 from nn.errors import ConfigError
 from ui.textbox import TextBox
 from ui.widgets import Choice, Toggle
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
-OPTIMIZERS = ("sgd", "momentum", "adam")
+ACTIVATIONS = CHOICES["activation"]  # the names nn/config.py accepts, in its order
+OPTIMIZERS = CHOICES["optimizer"]
 
 
 def parse_setting(name: str, text: str):

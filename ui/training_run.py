@@ -74,9 +74,7 @@ class TrainingRun:
                      + (f" ({s.data.error})" if s.data.error else ""), "error")
             return
         net, note, level = s.model, "continuing the current model", "info"
-        same = net is not None and tuple(net.sizes[1:-1]) == tuple(cfg.layers) and tuple(net.activations) == (
-            (cfg.activation,) * len(cfg.layers) if isinstance(cfg.activation, str) else tuple(cfg.activation))
-        if not same:
+        if net is None or not cfg.fits(net):
             self.models.autosave_if_needed("before a new network replaced it")
             net, note = None, "a fresh network (the settings ask for a different shape)"
         elif restarts_adam(net) and cfg.optimizer == "adam" and cfg.lr > STEADY_LR:
