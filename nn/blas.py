@@ -88,30 +88,34 @@ def pinned() -> bool:
 class ThreadTuner:
     """Times training steps in blocks and runs the BLAS on `most` threads or on 1, whichever is faster.
 
-    Start with `most`; after a few blocks, time two blocks on 1 thread (t1, which barely changes
-    with the machine's load). Switch to 1 thread when the median of the last three blocks on `most`
-    threads is 5 % slower than t1; while on 1 thread, try `most` again every 16 blocks and stay
-    there if its block beats t1 by 5 %. The first step after a switch is not counted (threads wake
-    up). The training loop reports each step's own duration, so what it does between steps (the
-    window's snapshots, progress events) does not count either.
+    It first times two blocks on 1 thread (t1, which barely changes with the machine's load), then
+    runs on `most`. It goes back to 1 thread when the median of the last three blocks on `most` is
+    5 % slower than t1, or at once, mid-block, when the block so far has cost GIVE_UP whole blocks
+    on one thread (a neighbour has taken a core, and every product waits for the thread that shares
+    it). On 1 thread it tries `most` again after PROBE_EVERY blocks and gives the try up mid-block
+    as soon as it can no longer beat t1 by 5 %; each failed try doubles the wait, up to PROBE_MAX
+    blocks. So a try costs about one block, and tries grow rare while the machine stays busy: the
+    worst case stays close to one thread's. t1 is learnt again every RELEARN_EVERY blocks on `most`.
+    The first step after a switch is left out of the block (threads wake up). The training loop
+    reports each step's own duration, so what it does between steps does not count.
     """
 
     BLOCK = 16  # steps per timed block
-    PROBE_EVERY = 16  # blocks on 1 thread between tries of `most`
-    RELEARN_EVERY = 256  # blocks on `most` after which t1 is measured again (~0.3 % of the steps)
+    PROBE_EVERY = 16  # blocks on 1 thread before the first try of `most`; doubled after each failed try
+    PROBE_MAX = 1024
+    RELEARN_EVERY = 256  # blocks on `most` after which t1 is measured again (~0.5 % of the steps)
     MARGIN = 0.05
+    GIVE_UP = 2.0
 
     def __init__(self, most: int, set_threads: Callable[[int], None]):
-        self.most, self.threads = most, most
+        self.most = most
         self._set_threads = set_threads
+        self.state, self.threads = "learn", 1  # learn (1 thread, timing t1), most, one, probe (most, trying)
         self.t1: list[float] = []  # recent 1-thread seconds per step
-        self._recent: list[float] = []  # recent `most`-thread seconds per step, since the last switch
-        self._blocks = self._steps = self._since_probe = self._since_t1 = 0
-        self._elapsed = 0.0
-        self._skip = True  # the next step is the first after a switch
-        self._learning = self._probing = False  # timing 1 thread for the first time / trying `most` again
+        self.probe_every = self.PROBE_EVERY
         self.steps_on = {most: 0, 1: 0}
         self.key: tuple = ()
+        self._enter("learn")
 
     def start(self) -> None:
         """Call before an epoch's first step (and after a pause): puts the chosen count in place."""
@@ -124,53 +128,65 @@ class ThreadTuner:
         _active.discard(self)
         self._set_threads(self.most)
 
-    def _switch(self, threads: int) -> None:
+    def _enter(self, state: str) -> None:
+        self.state = state
+        threads = 1 if state in ("learn", "one") else self.most
         if threads != self.threads:
             self.threads = threads
             self._set_threads(threads)
-            self._skip = True
-            self._steps, self._elapsed = 0, 0.0
-            self._since_probe = 0
-            self._recent = []
+        self._blocks = self._steps = 0
+        self._elapsed = self._spent = 0.0  # this block's counted steps / all of its steps
+        self._recent: list[float] = []  # per-step seconds of the last blocks on `most`
+        self._skip = True
+
+    def _fail_probe(self) -> None:
+        self.probe_every = min(2 * self.probe_every, self.PROBE_MAX)
+        self._enter("one")
 
     def step(self, seconds: float) -> None:
         """Report one training step and how long it took."""
         self.steps_on[self.threads] += 1
+        self._spent += seconds
+        if self.state in ("most", "probe"):
+            block_t1 = statistics.median(self.t1) * self.BLOCK
+            if self.state == "probe" and self._spent > (1 - self.MARGIN) * block_t1:
+                return self._fail_probe()  # this try can no longer beat one thread
+            if self.state == "most" and self._spent > self.GIVE_UP * block_t1:
+                return self._enter("one")  # far slower than one thread: do not finish the block
         if self._skip:
             self._skip = False
             return
         self._elapsed += seconds
         self._steps += 1
-        if self._steps < self.BLOCK:
-            return
-        per_step = self._elapsed / self._steps
-        self._steps, self._elapsed = 0, 0.0
-        self._blocks += 1
-        if self.threads == 1:
+        if self._steps >= self.BLOCK:
+            per_step = self._elapsed / self._steps
+            self._steps, self._elapsed, self._spent = 0, 0.0, 0.0
+            self._blocks += 1
+            self._block_done(per_step)
+
+    def _block_done(self, per_step: float) -> None:
+        if self.state == "learn":
+            self.t1.append(per_step)
+            if len(self.t1) >= 2:
+                self._enter("most")
+        elif self.state == "one":
             self.t1 = (self.t1 + [per_step])[-3:]
-            self._since_probe += 1
-            self._since_t1 = 0
-            if self._learning and len(self.t1) >= 2:
-                self._learning = False
-                self._switch(self.most)  # t1 is known: back to `most`
-            elif not self._learning and self._since_probe >= self.PROBE_EVERY:
-                self._switch(self.most)  # try `most` again
-                self._probing = True
-            return
-        self._recent = (self._recent + [per_step])[-3:]
-        self._since_t1 += 1
-        if not self.t1 or self._since_t1 >= self.RELEARN_EVERY:
-            if self._blocks >= 4:  # learn the 1-thread speed (again: a step's cost can change)
-                self.t1, self._learning = [], True
-                self._switch(1)
-            return
-        t1 = statistics.median(self.t1)
-        if self._probing:
-            self._probing = False
-            if per_step > (1 - self.MARGIN) * t1:
-                self._switch(1)  # trying `most` again did not pay
-        elif len(self._recent) == 3 and statistics.median(self._recent) > (1 + self.MARGIN) * t1:
-            self._switch(1)  # `most` threads have become slower than one
+            if self._blocks >= self.probe_every:
+                self._enter("probe")
+        elif self.state == "probe":
+            if per_step > (1 - self.MARGIN) * statistics.median(self.t1):
+                self._fail_probe()  # trying `most` again did not pay
+            else:
+                self.probe_every = self.PROBE_EVERY
+                self._enter("most")
+        else:
+            self._recent = (self._recent + [per_step])[-3:]
+            if self._blocks >= self.RELEARN_EVERY:
+                self.t1 = []
+                self._enter("learn")  # a step's cost can change (a smaller batch, another network)
+            elif len(self._recent) == 3 and statistics.median(self._recent) > (1 + self.MARGIN) * statistics.median(
+                    self.t1):
+                self._enter("one")  # `most` threads have become slower than one
 
 
 def tuner_for(tuner: ThreadTuner | None, allow: bool | None = None, key: tuple = ()) -> ThreadTuner | None:
