@@ -51,6 +51,8 @@ def check_activations(activation, n_layers: int) -> tuple[str, ...]:
     """One activation name per hidden layer, from one name for all ("relu"), "relu,tanh", or a
     sequence of names; ConfigError when a name is unknown or the count does not match."""
     if isinstance(activation, str):
+        if "," not in activation:
+            get_activation(activation)  # an unknown name is refused even with no hidden layers
         names = [a.strip() for a in activation.split(",")] if "," in activation else [activation] * n_layers
     else:
         names = list(activation)

@@ -75,6 +75,13 @@ class Fitter:
             self.optimizer = self.new_optimizer(self.optimizer.name)
             self.optimizer.load_state(state)
 
+    def new_run(self, restart_optimizer: bool = False, total_steps: int | None = None) -> None:
+        """Start a run of `total_steps` steps (for the schedule) from step 0; a fresh optimiser of the
+        network's optimizer_name when asked (its settings changed), else the state goes on."""
+        if restart_optimizer:
+            self.optimizer = self.new_optimizer(self.net.optimizer_name)
+        self.step_count, self.total_steps = 0, total_steps
+
     def copy_for(self, network) -> "Fitter":
         """This fitter's state (optimiser, counters, generator) for a copy of its network."""
         other = Fitter(network, copy.deepcopy(self.rng), self.fast)
@@ -122,15 +129,16 @@ class Fitter:
             raise DataError(f"Expected a non-empty set of 784-pixel images; got shape {x.shape}.")
         labels = check_labels(labels, len(x))
         order = self.rng.permutation(len(x))
-        self.tuner = tuner_for(self.tuner, tune_threads, key=(self.net.batch_size, augment is None))
-        if self.tuner is None:
+        tuner = tuner_for(self.tuner, tune_threads, key=(self.net.batch_size, augment is None))
+        if tuner is None:  # this epoch untuned; what the last tuner learnt is kept for the next one
             yield from self._epoch(x, labels, augment, order)
             return
-        self.tuner.start()
+        self.tuner = tuner
+        tuner.start()
         try:
-            yield from self._epoch(x, labels, augment, order, self.tuner)
+            yield from self._epoch(x, labels, augment, order, tuner)
         finally:
-            self.tuner.stop()
+            tuner.stop()
 
     def _batch(self, x, idx, augment):
         """(float batch, pixels or None) for the images x[idx], as step() takes them."""

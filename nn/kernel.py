@@ -4,8 +4,8 @@ Training uses this by default (Fitter(fast=True)); tests/test_kernel.py proves t
 gives the same parameters as one step of the readable path, for every activation, loss, optimiser
 and weight decay, and checks its gradients by finite differences.
 
-Each trick here stays because it was measured to save at least 3 % of a training step of
-`benchmarks/train_speed.py`'s network (784-256-128-10, ReLU, Adam, batch 128, MNIST; the same
+Each trick here stays because it was measured to save at least 3 % of a training step (an epoch
+of `benchmarks/train_speed.py` is 469 of them and little else) for its network (784-256-128-10, ReLU, Adam, batch 128, MNIST; the same
 process timing 50-step chunks of each variant in turn); the figure is in its docstring. Measured
 and left out, each under 3 %: keeping the z/a/delta arrays between steps (1.0 %), cross-entropy's
 delta computed in place from the labels (1.2-2.5 %), arrays placed on staggered cache lines (2.4 %),

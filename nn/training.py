@@ -199,8 +199,7 @@ class Trainer:
         net.batch_size, net.schedule, net.loss = cfg.batch_size, cfg.schedule, cfg.loss
         if not same_opt:
             net.optimizer_name = cfg.optimizer
-            net.fitter.optimizer = net.fitter.new_optimizer(cfg.optimizer)
-        net.fitter.step_count = 0
+        net.fitter.new_run(restart_optimizer=not same_opt)
         return net
 
     def _train(self, net: Network, history: list[dict]):
@@ -212,7 +211,7 @@ class Trainer:
         cfg = self.config
         n = len(self.x_train)
         batches = -(-n // net.batch_size)
-        net.fitter.total_steps = cfg.epochs * batches
+        net.fitter.new_run(total_steps=cfg.epochs * batches)
         self.events.put(TrainingStarted(n, len(self.x_val), cfg.epochs, batches))
         run_start = time.perf_counter()
         last_event = last_snap = run_start

@@ -206,7 +206,8 @@ def test_train_step_refuses_labels_outside_0_to_9():
 
 
 def test_adam_train_steps_follow_the_textbook_with_weight_decay():
-    """The network hands Adam its gradient pre-multiplied (grad_scale); the steps must still be Adam's."""
+    """Training's Adam (the kernel's ScaledAdam, handed its gradient pre-multiplied) takes Adam's steps,
+    weight decay included."""
     rng = np.random.default_rng(5)
     x, labels = rng.random((32, 784)), rng.integers(0, 10, 32)
     net = Network((10,), optimizer="adam", weight_decay=0.01, lr=0.003, seed=2, dtype=np.float64)
