@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -16,8 +17,11 @@ from typing import Any, Callable
 import numpy as np
 
 from nn import model_io
-from nn.errors import NNError
+from nn.errors import ModelFileError, NNError
+from nn.files import file_problem, shown
+from ui import metadata
 from ui.describe import arch, file_accuracy, short_path
+from ui.metadata import History
 from ui.state import AppState
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,16 @@ def loaded_message(short: str, net, meta: dict) -> str:
     acc = file_accuracy(meta)
     return (f"Loaded {short} ({arch(net)}"
             + (f"; {acc[0]:.2f} % on {acc[1]} when saved" if acc is not None else "") + ")")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything the window shows from a model file, built before anything changes."""
+    net: Any
+    short: str
+    meta: dict
+    history: History
+    message: str
 
 
 class ModelStore:
@@ -48,22 +62,41 @@ class ModelStore:
         `fresh()` weights and say why."""
         path = None if model_path is None else (self.root / model_path if not os.path.isabs(model_path)
                                                 else Path(model_path))
-        if path is not None and path.exists():
-            try:
-                net, meta = model_io.load_model(path)
-                short = short_path(str(path), self.root)
-                self.set_model(net, short, meta, unsaved=False)
-                self.say(loaded_message(short, net, meta) + ". Draw a digit!", "ok")
-                fill(net)
-                self.state.progress.load_history(meta.get("history") if isinstance(meta, dict) else None)
+        try:
+            if path is not None and os.path.lexists(path):  # lexists: a dangling link or a loop is named as such
+                loaded = self.read(path)
+                self._show(loaded, fill)
+                self.say(loaded.message + ". Draw a digit!", "ok")
                 return
-            except NNError as e:
-                reason = f"{e} Starting with fresh, untrained weights."
-        else:
-            reason = (f"No {model_path} yet: starting with fresh, untrained weights. "
+            reason = (f"No {shown(model_path)} yet: starting with fresh, untrained weights. "
                       "Press Train (Space) to teach it.")
+        except (NNError, OSError) as e:
+            reason = f"{shown(e)} Starting with fresh, untrained weights."
+        except Exception as e:  # a bug must not keep the window from opening
+            log.exception("loading the start-up model failed")
+            reason = (f"Could not load {shown(model_path)} ({type(e).__name__}: {shown(e)}; details in the log). "
+                      "Starting with fresh, untrained weights.")
         self.set_model(fresh(), "fresh weights (untrained)", {}, unsaved=False)
+        self.state.progress.reset()
         self.say(reason, "warn")
+
+    def read(self, path) -> Loaded:
+        """Read a model file and build all the window will show from it (checked metadata, the
+        curves of its history, the status line), changing nothing. Raises ModelFileError."""
+        problem = file_problem(path, "model file")
+        if problem is not None:
+            raise ModelFileError(problem)
+        net, raw = model_io.load_model(path)
+        meta = metadata.clean(raw)
+        history = metadata.read_history(raw.get("history") if isinstance(raw, dict) else None)
+        short = shown(short_path(str(path), self.root))
+        return Loaded(net, short, meta, history, loaded_message(short, net, meta))
+
+    def _show(self, loaded: Loaded, fill: Callable[[Any], Any]) -> None:
+        """Make a read model the current one (nothing here reads the file or its metadata)."""
+        self.set_model(loaded.net, loaded.short, loaded.meta, unsaved=False)
+        self.state.progress.load_history(loaded.history)
+        fill(loaded.net)
 
     def set_model(self, net, source: str, meta: dict | None = None, unsaved: bool = False,
                   evaluate: bool = True) -> None:
@@ -89,14 +122,11 @@ class ModelStore:
 
     def load(self, path: str, fill: Callable[[Any], Any]) -> None:
         """Load a model file and show it with the history it carries (`fill(net)` puts its settings
-        into the form). Raises ModelFileError (or OSError) before anything changes."""
-        net, meta = model_io.load_model(path)
+        into the form). All or nothing: raises ModelFileError (or OSError) before anything changes."""
+        loaded = self.read(path)
         self.autosave_if_needed("before the loaded model replaced it")
-        short = short_path(path, self.root)
-        self.set_model(net, short, meta, unsaved=False)
-        fill(net)
-        self.state.progress.load_history(meta.get("history") if isinstance(meta, dict) else None)
-        self.say(loaded_message(short, net, meta) + ".", "ok")
+        self._show(loaded, fill)
+        self.say(loaded.message + ".", "ok")
 
     def save_to(self, path) -> Path:
         """Save the current model with its history, the data it was trained on and its test accuracy

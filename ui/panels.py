@@ -10,6 +10,7 @@ import pygame
 
 from ui import theme
 from ui.describe import arch, file_accuracy, short_path, test_set_name
+from ui.metadata import count
 from ui.shortcuts import SHORTCUTS
 
 
@@ -81,7 +82,7 @@ def model_lines(app) -> list[tuple[str, tuple]]:
     src = s.model_source
     if s.progress.status in ("running", "paused", "stopping"):
         src = "newest training weights"
-    ep = getattr(net, "epochs_trained", 0)
+    ep = count(getattr(net, "epochs_trained", 0))  # nn keeps any whole number; a huge one is not shown
     lines.append((src + (f" · {ep} epoch{'s' if ep != 1 else ''} trained" if ep else ""), theme.TEXT_DIM))
     score = s.test_score
     if score is not None:
