@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 REDRAW_AT_LEAST = 0.5    # seconds: redraw this often even when nothing seems to change
+CLOSE_NOTICE_S = 3.0     # seconds a message about the close stays up (where the autosave went)
 
 
 class App:
@@ -271,16 +272,14 @@ class App:
 
     # ------------------------------------------------------------------ shutdown and drawing
     def shutdown(self) -> None:
-        """Stop training (join briefly; the thread is a daemon), autosave unsaved weights, close pygame."""
+        """Stop training (join briefly; the thread is a daemon), autosave unsaved weights, close
+        pygame. When the weights went somewhere unexpected (or nowhere), the window stays up
+        CLOSE_NOTICE_S seconds with the message first, so the user learns where they are."""
         self.training.shutdown()
-        try:
-            self.models.autosave_if_needed("when the window closed")
-        except (NNError, OSError) as e:
-            log.error("autosave failed: %s", e)
+        if not self.models.close():
             self.exit_code = 1
-        except Exception:
-            log.exception("autosave failed")
-            self.exit_code = 1
+        if self.models.notice and pygame.display.get_init():
+            self.screen.hold(CLOSE_NOTICE_S, self.draw)
         pygame.quit()
 
     def draw(self) -> None:

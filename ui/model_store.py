@@ -33,6 +33,38 @@ def loaded_message(short: str, net, meta: dict) -> str:
             + (f"; {acc[0]:.2f} % on {acc[1]} when saved" if acc is not None else "") + ")")
 
 
+def fallback_dir() -> Path:
+    """Where trained weights go when models/ cannot be written: $XDG_DATA_HOME/digit-recognizer
+    (an absolute XDG_DATA_HOME only, as the XDG spec says), else ~/.local/share/digit-recognizer.
+    (The same rule as the planned nn.atomic.fallback_dir(); one of them should go.)"""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share") / "digit-recognizer"
+
+
+def home_short(path) -> str:
+    """A path for a message, with the home folder as ~ and control characters escaped."""
+    text, home = str(path), str(Path.home())
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        text = "~" + text[len(home):]
+    return shown(text)
+
+
+def save_problem(path: Path, root: Path) -> str | None:
+    """Why a model cannot be saved at `path` (a one-line sentence naming paths relative to
+    `root`), or None: a folder, a pipe or a symlink loop in its place, or a file where its folder
+    should be."""
+    if os.path.lexists(path):
+        problem = file_problem(path, "model file")
+        if problem is not None and "link to nothing" not in problem:  # a dangling link's target is written
+            return f"Cannot save there: {problem}"
+    for folder in path.parents:
+        if os.path.lexists(folder):
+            if not folder.is_dir():
+                return f"Cannot save in {shown(short_path(str(folder), root))}: it is a file, not a folder."
+            break
+    return None
+
+
 @dataclass(frozen=True)
 class Loaded:
     """Everything the window shows from a model file, built before anything changes."""
@@ -51,6 +83,7 @@ class ModelStore:
                  say: Callable[[str, str], Any]):
         self.state, self.root, self.request_eval, self.say = state, Path(root), request_eval, say
         self.models_dir = self.root / "models"
+        self.notice = ""  # what the user must read before the window closes (an autosave went elsewhere)
 
     @property
     def version(self) -> int:
@@ -145,23 +178,63 @@ class ModelStore:
                                                      s.progress.val_loss, s.progress.val_acc)]
         if s.data.train_path:
             meta["train_data"] = short_path(s.data.train_path, self.root)
+        path = Path(path)
+        problem = save_problem(path, self.root)
+        if problem is not None:
+            raise ModelFileError(problem)
         saved = model_io.save_model(path, s.model, meta)
         s.model_unsaved = False
         s.model_source = short_path(str(saved), self.root)
         s.model_meta = meta
         return Path(saved)
 
+    def close(self) -> bool:
+        """Autosave as the window closes; False when trained weights could not be saved anywhere
+        (then `notice` and the status bar say so, as they say where a fallback save went)."""
+        try:
+            self.autosave_if_needed("when the window closed")
+            return True
+        except (NNError, OSError) as e:
+            msg = shown(e)
+        except Exception as e:  # a bug: still say that the weights are not saved
+            log.exception("autosave failed")
+            msg = f"Autosave failed ({type(e).__name__}: {shown(e)}; details in the log): the trained model is lost."
+        self.notice = msg
+        self.say(msg, "error")
+        return False
+
     def autosave_if_needed(self, why: str) -> Path | None:
-        """Save trained-but-unsaved weights to models/autosave-*.npz so nothing trained is lost."""
+        """Save trained-but-unsaved weights to models/autosave-*.npz so nothing trained is lost;
+        when models/ cannot be written (read-only, immutable, a file), to fallback_dir(), and
+        `notice` then says where (the window shows it before it closes). Raises ModelFileError
+        when neither place takes them."""
         if not (self.state.model_unsaved and self.state.model is not None):
             return None
-        path = self.models_dir / f"autosave-{datetime.now():%Y%m%d-%H%M%S}.npz"
-        n = 1
-        while path.exists():
-            n += 1
-            path = self.models_dir / f"autosave-{datetime.now():%Y%m%d-%H%M%S}-{n}.npz"
-        saved = self.save_to(path)
-        msg = f"The trained model was not saved, so it was saved to {short_path(str(saved), self.root)} {why}."
-        self.say(msg, "ok")
+        name = f"autosave-{datetime.now():%Y%m%d-%H%M%S}"
+        try:
+            saved = self.save_to(_free_name(self.models_dir, name))
+            msg = f"The trained model was not saved, so it was saved to {short_path(str(saved), self.root)} {why}."
+            level = "ok"
+        except (NNError, OSError) as first:
+            folder = fallback_dir()
+            try:
+                saved = self.save_to(_free_name(folder, name))
+            except (NNError, OSError) as e:
+                raise ModelFileError(f"The trained model could not be saved {why}: {shown(first)} "
+                                     f"Nor in {home_short(folder)}: {shown(e)}") from None
+            msg = (f"Saved the trained model to {home_short(saved)} {why}, as "
+                   f"{shown(short_path(str(self.models_dir), self.root))} could not take it: {shown(first)}")
+            level = "warn"
+            self.notice = msg
+        self.say(msg, level)
         log.warning("%s", msg)
         return saved
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """folder/name.npz, or name-2.npz, name-3.npz, ... when taken."""
+    path, n = folder / f"{name}.npz", 1
+    while os.path.lexists(path):
+        n += 1
+        path = folder / f"{name}-{n}.npz"
+    return path
