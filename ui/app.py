@@ -27,6 +27,7 @@ from typing import Any, Callable
 import pygame
 
 from nn.errors import NNError
+from nn.files import shown
 from ui import controls, layout, panels, prediction, shortcuts, theme
 from ui.canvas import Canvas
 from ui.commands import Commands
@@ -231,13 +232,14 @@ class App:
         try:
             return fn(*args)
         except NNError as e:
-            self.set_status(str(e), "error")
+            self.set_status(shown(e), "error")  # shown: a newline in a file name stays visible, in one line
         except OSError as e:
-            self.set_status(f"{name.capitalize()} failed: {e.strerror or e}"
-                            + (f" ({e.filename})" if getattr(e, "filename", None) else ""), "error")
+            self.set_status(f"{name.capitalize()} failed: {e.strerror or shown(e)}"
+                            + (f" ({shown(e.filename)})" if getattr(e, "filename", None) else ""), "error")
         except Exception as e:
             log.exception("unexpected error in %s", name)
-            self.set_status(f"Unexpected error in {name}: {type(e).__name__}: {e} (details in the log).", "error")
+            self.set_status(f"Unexpected error in {name}: {type(e).__name__}: {shown(e)} (details in the log).",
+                            "error")
         return None
 
     def set_status(self, message: str, level: str = "info") -> None:

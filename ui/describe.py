@@ -14,7 +14,11 @@ def short_path(path: str, root: Path) -> str:
     """A path relative to the project folder when it is inside it (what people recognise)."""
     if not path:
         return ""
-    for p, r in ((Path(path).absolute(), root.absolute()), (Path(path).resolve(), root.resolve())):
+    try:
+        pairs = [(Path(path).absolute(), root.absolute()), (Path(path).resolve(), root.resolve())]
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        pairs = [(Path(path).absolute(), root.absolute())]
+    for p, r in pairs:
         try:
             return str(p.relative_to(r))
         except ValueError:

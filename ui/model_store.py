@@ -59,9 +59,11 @@ def save_problem(path: Path, root: Path) -> str | None:
             return f"Cannot save there: {problem}"
     for folder in path.parents:
         if os.path.lexists(folder):
-            if not folder.is_dir():
-                return f"Cannot save in {shown(short_path(str(folder), root))}: it is a file, not a folder."
-            break
+            if folder.is_dir():
+                return None
+            problem = file_problem(folder, "folder")  # a dangling link or a loop says so; None: a file
+            return f"Cannot save there: {problem}" if problem is not None else (
+                f"Cannot save in {shown(short_path(str(folder), root))}: it is a file, not a folder.")
     return None
 
 
@@ -96,7 +98,7 @@ class ModelStore:
         path = None if model_path is None else (self.root / model_path if not os.path.isabs(model_path)
                                                 else Path(model_path))
         try:
-            if path is not None and os.path.lexists(path):  # lexists: a dangling link or a loop is named as such
+            if path is not None and not _missing(path):  # a dangling link or a loop is named as such
                 loaded = self.read(path)
                 self._show(loaded, fill)
                 self.say(loaded.message + ". Draw a digit!", "ok")
@@ -229,6 +231,17 @@ class ModelStore:
         self.say(msg, level)
         log.warning("%s", msg)
         return saved
+
+
+def _missing(path) -> bool:
+    """Nothing at all at `path`: not even a dangling link, a symlink loop or an unreadable folder."""
+    try:
+        os.stat(path)
+        return False
+    except FileNotFoundError:
+        return not os.path.lexists(path)
+    except OSError:
+        return False
 
 
 def _free_name(folder: Path, name: str) -> Path:
