@@ -106,3 +106,39 @@ def test_a_normal_autosave_goes_to_models_and_closes_at_once(tmp_path):
     assert close(app) < HOLD
     assert len(list((tmp_path / "models").glob("autosave-*.npz"))) == 1
     assert not os.path.exists(tmp_path / "xdg")
+
+
+def test_a_fallback_autosave_before_a_load_is_said_then_and_does_not_hold_the_close(tmp_path):
+    from nn.model_io import save_model
+    from nn.network import Network
+    from ui.dialogs import Dialogs
+    other = tmp_path / "other.npz"
+    save_model(other, Network(layers=(4,), seed=0), {})
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "models").write_text("")
+    app = App(root=root, fps=0, load_data=False, size=(1280, 720), dialogs=Dialogs(open_model=lambda f: str(other)))
+    app.state.model_unsaved = True
+    app.b_load.click()
+    assert app.state.model.sizes == (784, 4, 10) and "other.npz (784-4-10" in app.state.message
+    saved = list((tmp_path / "xdg" / "digit-recognizer").glob("autosave-*.npz"))
+    assert len(saved) == 1 and f"The unsaved weights it replaced are in {saved[0]}." in app.state.message
+    assert close(app) < HOLD and app.exit_code == 0  # nothing new to tell at the close
+
+
+def test_a_load_is_refused_when_the_unsaved_weights_cannot_be_kept_anywhere(tmp_path):
+    from nn.model_io import save_model
+    from nn.network import Network
+    from ui.dialogs import Dialogs
+    other = tmp_path / "other.npz"
+    save_model(other, Network(layers=(4,), seed=0), {})
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "models").write_text("")
+    (tmp_path / "xdg").write_text("")
+    app = App(root=root, fps=0, load_data=False, size=(1280, 720), dialogs=Dialogs(open_model=lambda f: str(other)))
+    app.state.model_unsaved = True
+    before = app.state.model
+    app.b_load.click()
+    assert app.state.model is before and app.state.model_unsaved  # the trained weights stay in the window
+    assert app.state.level == "error" and "could not be saved" in app.state.message

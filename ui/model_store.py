@@ -150,18 +150,25 @@ class ModelStore:
     def new(self, make: Callable[[], Any]) -> None:
         """Replace the model with `make()`'s fresh weights (after autosaving unsaved ones); clears
         the plots."""
-        self.autosave_if_needed("before the new model replaced it")
+        kept = self.autosave_if_needed("before the new model replaced it")
         self.set_model(make(), "fresh weights (untrained)", {}, unsaved=False)
         self.state.progress.reset()
-        self.say(f"New {arch(self.state.model)} network with fresh, untrained weights.", "ok")
+        self.say(f"New {arch(self.state.model)} network with fresh, untrained weights." + self._kept(kept), "ok")
 
     def load(self, path: str, fill: Callable[[Any], Any]) -> None:
         """Load a model file and show it with the history it carries (`fill(net)` puts its settings
         into the form). All or nothing: raises ModelFileError (or OSError) before anything changes."""
         loaded = self.read(path)
-        self.autosave_if_needed("before the loaded model replaced it")
+        kept = self.autosave_if_needed("before the loaded model replaced it")
         self._show(loaded, fill)
-        self.say(loaded.message + ".", "ok")
+        self.say(loaded.message + "." + self._kept(kept), "ok")
+
+    def _kept(self, saved: Path | None) -> str:
+        """Where the replaced weights were autosaved, for the status line that follows (else "")."""
+        if saved is None:
+            return ""
+        where = short_path(str(saved), self.root)
+        return f" The unsaved weights it replaced are in {shown(where) if where != str(saved) else home_short(saved)}."
 
     def save_to(self, path) -> Path:
         """Save the current model with its history, the data it was trained on and its test accuracy
@@ -186,13 +193,14 @@ class ModelStore:
             raise ModelFileError(problem)
         saved = model_io.save_model(path, s.model, meta)
         s.model_unsaved = False
-        s.model_source = short_path(str(saved), self.root)
+        s.model_source = shown(short_path(str(saved), self.root))
         s.model_meta = meta
         return Path(saved)
 
     def close(self) -> bool:
         """Autosave as the window closes; False when trained weights could not be saved anywhere
         (then `notice` and the status bar say so, as they say where a fallback save went)."""
+        self.notice = ""  # only what happens now is worth holding the closing window for
         try:
             self.autosave_if_needed("when the window closed")
             return True
