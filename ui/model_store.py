@@ -165,10 +165,12 @@ class ModelStore:
 
     def _kept(self, saved: Path | None) -> str:
         """Where the replaced weights were autosaved, for the status line that follows (else "")."""
-        if saved is None:
-            return ""
-        where = short_path(str(saved), self.root)
-        return f" The unsaved weights it replaced are in {shown(where) if where != str(saved) else home_short(saved)}."
+        return "" if saved is None else f" The unsaved weights it replaced are in {self.name(saved)}."
+
+    def name(self, path) -> str:
+        """A path for a message: relative to the project when inside it, else with ~ for home."""
+        short = short_path(str(path), self.root)
+        return shown(short) if short != str(path) else home_short(path)
 
     def save_to(self, path) -> Path:
         """Save the current model with its history, the data it was trained on and its test accuracy
@@ -193,7 +195,7 @@ class ModelStore:
             raise ModelFileError(problem)
         saved = model_io.save_model(path, s.model, meta)
         s.model_unsaved = False
-        s.model_source = shown(short_path(str(saved), self.root))
+        s.model_source = self.name(saved)
         s.model_meta = meta
         return Path(saved)
 
@@ -223,7 +225,7 @@ class ModelStore:
         name = f"autosave-{datetime.now():%Y%m%d-%H%M%S}"
         try:
             saved = self.save_to(_free_name(self.models_dir, name))
-            msg = f"The trained model was not saved, so it was saved to {short_path(str(saved), self.root)} {why}."
+            msg = f"The trained model was not saved, so it was saved to {self.name(saved)} {why}."
             level = "ok"
         except (NNError, OSError) as first:
             folder = fallback_dir()
@@ -232,8 +234,9 @@ class ModelStore:
             except (NNError, OSError) as e:
                 raise ModelFileError(f"The trained model could not be saved {why}: {shown(first)} "
                                      f"Nor in {home_short(folder)}: {shown(e)}") from None
-            msg = (f"Saved the trained model to {home_short(saved)} {why}, as "
-                   f"{shown(short_path(str(self.models_dir), self.root))} could not take it: {shown(first)}")
+            # short, so the status bar shows the whole path; the reason goes to the log
+            msg = f"Saved the trained model to {home_short(saved)}: {self.name(self.models_dir)} cannot be written."
+            log.warning("autosave %s: %s", why, shown(first))
             level = "warn"
             self.notice = msg
         self.say(msg, level)
