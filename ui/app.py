@@ -27,6 +27,7 @@ from typing import Any, Callable
 import pygame
 
 from nn.errors import NNError
+from nn.files import shown
 from ui import controls, layout, panels, prediction, shortcuts, theme
 from ui.canvas import Canvas
 from ui.commands import Commands
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 REDRAW_AT_LEAST = 0.5    # seconds: redraw this often even when nothing seems to change
+CLOSE_NOTICE_S = 3.0     # seconds a message about the close stays up (where the autosave went)
 
 
 class App:
@@ -230,13 +232,14 @@ class App:
         try:
             return fn(*args)
         except NNError as e:
-            self.set_status(str(e), "error")
+            self.set_status(shown(e), "error")  # shown: a newline in a file name stays visible, in one line
         except OSError as e:
-            self.set_status(f"{name.capitalize()} failed: {e.strerror or e}"
-                            + (f" ({e.filename})" if getattr(e, "filename", None) else ""), "error")
+            self.set_status(f"{name.capitalize()} failed: {e.strerror or shown(e)}"
+                            + (f" ({shown(e.filename)})" if getattr(e, "filename", None) else ""), "error")
         except Exception as e:
             log.exception("unexpected error in %s", name)
-            self.set_status(f"Unexpected error in {name}: {type(e).__name__}: {e} (details in the log).", "error")
+            self.set_status(f"Unexpected error in {name}: {type(e).__name__}: {shown(e)} (details in the log).",
+                            "error")
         return None
 
     def set_status(self, message: str, level: str = "info") -> None:
@@ -271,16 +274,14 @@ class App:
 
     # ------------------------------------------------------------------ shutdown and drawing
     def shutdown(self) -> None:
-        """Stop training (join briefly; the thread is a daemon), autosave unsaved weights, close pygame."""
+        """Stop training (join briefly; the thread is a daemon), autosave unsaved weights, close
+        pygame. When the weights went somewhere unexpected (or nowhere), the window stays up
+        CLOSE_NOTICE_S seconds with the message first, so the user learns where they are."""
         self.training.shutdown()
-        try:
-            self.models.autosave_if_needed("when the window closed")
-        except (NNError, OSError) as e:
-            log.error("autosave failed: %s", e)
+        if not self.models.close():
             self.exit_code = 1
-        except Exception:
-            log.exception("autosave failed")
-            self.exit_code = 1
+        if self.models.notice and pygame.display.get_init():
+            self.screen.hold(CLOSE_NOTICE_S, self.draw)
         pygame.quit()
 
     def draw(self) -> None:

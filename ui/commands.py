@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
+from nn.files import shown
 from ui.canvas import Canvas
 from ui.dialogs import Dialogs
 from ui.form import SettingsForm
@@ -73,8 +74,8 @@ class Commands:
         if not path:
             self.say("Save cancelled.", "info")
             return
-        self.models.save_to(path)
-        self.say(f"Saved the model to {path}"
+        saved = self.models.save_to(path)
+        self.say(f"Saved the model to {shown(saved)}"
                  + (" (the newest weights; training goes on)." if self.training.status
                     in ("running", "paused") else "."), "ok")
 

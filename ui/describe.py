@@ -7,12 +7,18 @@ import math
 import os
 from pathlib import Path
 
+from ui.metadata import percent, text
+
 
 def short_path(path: str, root: Path) -> str:
     """A path relative to the project folder when it is inside it (what people recognise)."""
     if not path:
         return ""
-    for p, r in ((Path(path).absolute(), root.absolute()), (Path(path).resolve(), root.resolve())):
+    try:
+        pairs = [(Path(path).absolute(), root.absolute()), (Path(path).resolve(), root.resolve())]
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        pairs = [(Path(path).absolute(), root.absolute())]
+    for p, r in pairs:
         try:
             return str(p.relative_to(r))
         except ValueError:
@@ -51,10 +57,12 @@ def test_set_name(path: str, n: int | None = None) -> str:
 
 def file_accuracy(meta: dict) -> tuple[float, str] | None:
     """The accuracy a model file records, in percent, and the set it was measured on in words
-    (e.g. (99.34, "MNIST test")); None when the file records none."""
+    (e.g. (99.34, "MNIST test")); None when the file records none (or none usable: see ui.metadata)."""
+    if not isinstance(meta, dict):
+        return None
     for key in ("test_accuracy", "accuracy", "val_accuracy"):
-        v = meta.get(key)
-        if isinstance(v, (int, float)) and math.isfinite(v):
-            where = "validation" if key == "val_accuracy" else test_set_name(str(meta.get("test_data") or ""))
-            return float(v) * (100.0 if v <= 1.0 else 1.0), where
+        p = percent(meta.get(key))
+        if p is not None:
+            where = "validation" if key == "val_accuracy" else test_set_name(text(meta.get("test_data")))
+            return p, where
     return None

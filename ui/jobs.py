@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from nn.errors import NNError
+from nn.errors import DataError, NNError
+from nn.files import file_problem, shown
 from ui.state import DataInfo
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,16 @@ class DataLoader:
 
     def start(self, train_path: str | None = None, test_path: str | None = None) -> None:
         """Load the given file(s), else the default (MNIST/ or the sample)."""
+        for path, what in ((train_path, "training set"), (test_path, "test set")):
+            problem = file_problem(path, what) if path else None
+            if problem is not None:  # a FIFO would block open() forever: refused before the job starts
+                raise DataError(problem)
         d = self.data
         d.loading, d.error = True, ""
         keep = d if (train_path or test_path) else None
         root = self.root
         self._job = Job("data", lambda: load_data(root, train_path, test_path, keep))
-        self.say("Loading " + (os.path.basename(train_path or test_path or "") or "the data") + "…", "info")
+        self.say("Loading " + (shown(os.path.basename(train_path or test_path or "")) or "the data") + "…", "info")
 
     def open(self, path: str) -> None:
         """Load a training or test file, told apart by its name."""
@@ -133,12 +138,12 @@ class DataLoader:
     def _failed(self, e: BaseException) -> None:
         d = self.data
         if isinstance(e, (NNError, OSError)):
-            d.error = str(e)
-            self.say(f"Could not load the data: {e}", "error")
+            d.error = shown(e)
+            self.say(f"Could not load the data: {d.error}", "error")
         elif isinstance(e, ImportError):
             d.error = f"the data loader is missing ({e})"
             self.say(f"Could not load the data: {d.error}.", "error")
         else:
             log.error("loading data failed", exc_info=e)
-            d.error = f"{type(e).__name__}: {e}"
+            d.error = f"{type(e).__name__}: {shown(e)}"
             self.say(f"Unexpected error while loading data: {d.error} (details in the log).", "error")

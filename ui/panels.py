@@ -8,8 +8,10 @@ import os
 
 import pygame
 
+from nn.files import shown
 from ui import theme
 from ui.describe import arch, file_accuracy, short_path, test_set_name
+from ui.metadata import count
 from ui.shortcuts import SHORTCUTS
 
 
@@ -81,7 +83,7 @@ def model_lines(app) -> list[tuple[str, tuple]]:
     src = s.model_source
     if s.progress.status in ("running", "paused", "stopping"):
         src = "newest training weights"
-    ep = getattr(net, "epochs_trained", 0)
+    ep = count(getattr(net, "epochs_trained", 0))  # nn keeps any whole number; a huge one is not shown
     lines.append((src + (f" · {ep} epoch{'s' if ep != 1 else ''} trained" if ep else ""), theme.TEXT_DIM))
     score = s.test_score
     if score is not None:
@@ -167,15 +169,15 @@ def draw_data_line(app, surf) -> None:
     elif d.error and not d.n_train:
         lines.append((f"Data: none loaded ({d.error})", theme.ERROR))
     if not d.loading and (d.n_train or d.n_test):
-        train = os.path.basename(d.train_path) or "none"
+        train = shown(os.path.basename(d.train_path)) or "none"
         lines.append((f"Training data: {train} · {d.n_train:,} digits + {d.n_val:,} for validation", theme.TEXT))
-        lines.append((f"Test data: {os.path.basename(d.test_path) or 'none'} · {d.n_test:,} digits", theme.TEXT))
+        lines.append((f"Test data: {shown(os.path.basename(d.test_path)) or 'none'} · {d.n_test:,} digits", theme.TEXT))
         if d.is_sample:
             lines.append(("Bundled sample only: `python main.py download` gets full MNIST.",
                           theme.WARN))
         else:
             folder = os.path.dirname(short_path(d.train_path or d.test_path, app.root))
-            lines.append((f"Folder: {folder or '.'}", theme.TEXT_DIM))
+            lines.append((f"Folder: {shown(folder) or '.'}", theme.TEXT_DIM))
     for i, (line, colour) in enumerate(lines[:3]):
         theme.blit_text(surf, theme.fit_text(line, r.w, theme.SMALL), (r.x, r.y + 17 * i), theme.SMALL, colour)
 

@@ -4,6 +4,7 @@ frame: everything, or only the parts of the window that changed (a full flip cos
 drawing on a software X server)."""
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import pygame
@@ -86,6 +87,19 @@ class Screen:
         self.redraws += 1
         self.dirty = False
         self.damage = []
+
+    def hold(self, seconds: float, draw: Callable[[], None]) -> None:
+        """Keep `draw()`'s picture up for `seconds` (a message to read as the window closes),
+        redrawn so that an uncovered window is not blank; input meanwhile goes nowhere."""
+        end = time.perf_counter() + seconds
+        while True:
+            pygame.event.get()
+            draw()
+            self.dirty = True
+            self.present()
+            if time.perf_counter() >= end:
+                return
+            time.sleep(min(0.05, max(0.0, end - time.perf_counter())))
 
     def to_logical(self, event: pygame.event.Event) -> pygame.event.Event:
         """Map mouse positions into the scaled-down layout when the window is small."""

@@ -103,31 +103,11 @@ class Progress:
         self.version += 1
 
     def load_history(self, history) -> None:
-        """Replace the history with the per-epoch list a model file carries (the window's or the
-        command line's format); anything but a list leaves it empty."""
+        """Replace the history with a model file's curves (a ui.metadata.History, already checked)."""
         self.reset()
-        if isinstance(history, list):
-            def num(h, key, scale=1.0):
-                try:
-                    v = float(h[key])
-                except (KeyError, TypeError, ValueError):
-                    return float("nan")
-                return v * scale if scale == 1.0 or v <= 1.0 else v
-
-            for i, h in enumerate(history, start=1):
-                if not isinstance(h, dict):
-                    continue
-                epoch = h.get("epoch", i)
-                epoch = int(epoch) if isinstance(epoch, (int, float)) else i
-                self.epoch_x.append(epoch)
-                self.train_loss.append(num(h, "train_loss"))
-                self.val_loss.append(num(h, "val_loss"))
-                self.val_acc.append(num(h, "val_accuracy", 100.0))
-                if "test_accuracy" in h or "test_loss" in h:  # the command line scores the test set per epoch
-                    self.test_x.append(epoch)
-                    self.test_acc.append(num(h, "test_accuracy", 100.0))
-                    self.test_loss.append(num(h, "test_loss"))
-            self.epochs = self.epoch = len(self.epoch_x)
+        for key in ("epoch_x", "train_loss", "val_loss", "val_acc", "test_x", "test_acc", "test_loss"):
+            setattr(self, key, list(getattr(history, key)))
+        self.epochs = self.epoch = len(self.epoch_x)
         self.version += 1
 
     @property
