@@ -183,6 +183,8 @@ def _train(args, ints: Interrupts, err) -> int:
                       f"{event.seconds:.2f} s", file=err)
             elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
                 end = event
+                # From here on the weights exist only in memory: a first signal must not lose them.
+                ints.deferring = bool(args.out)
         except KeyboardInterrupt as exc:
             ints.note(exc)
             if ints.count > 1:
@@ -191,8 +193,6 @@ def _train(args, ints: Interrupts, err) -> int:
             got = "" if ints.signum == signal.SIGINT else f"{_signal_name(ints.signum)} received. "
             print(f"{got}Stopping after this batch (Ctrl-C again to quit at once)...", file=err)
             trainer.stop()
-    # From here on the weights exist only in memory: a first signal must not lose them (Interrupts).
-    ints.deferring = True
     seconds = time.perf_counter() - start
     bar.clear()
     if isinstance(end, TrainingFailed):
@@ -202,7 +202,13 @@ def _train(args, ints: Interrupts, err) -> int:
     if history and history[-1].snapshot is not None and np.array_equal(history[-1].snapshot.params, net.params):
         test_loss, test_acc = history[-1].val_loss, history[-1].val_accuracy  # already measured on the test set
     else:
-        test_loss, test_acc, _ = net.evaluate(x_test, labels_test)
+        try:
+            test_loss, test_acc, _ = net.evaluate(x_test, labels_test)
+        except KeyboardInterrupt as exc:  # a second signal (the first waits, see Interrupts)
+            if not args.out:
+                raise
+            ints.note(exc)
+            raise Interrupted(ints.signum, "interrupted again before the save: the model was NOT saved.") from None
     result = {
         "test_accuracy": test_acc, "test_loss": test_loss, "epochs": len(history), "seconds": round(seconds, 3),
         "epoch_seconds": [round(s, 4) for s in epoch_seconds], "stopped": isinstance(end, TrainingStopped),
@@ -295,8 +301,7 @@ def check_out(out: str) -> None:
     except FileNotFoundError:
         pass  # a new file (or a symlink to one): its folder is checked below
     except OSError as exc:
-        if exc.errno == errno.ENOTDIR:
-            _check_folders(out, path.parent)
+        _check_folders(out, path.parent)  # a loop or a file further up is named as such
         problem = file_problem(path, "model file") or f"Cannot use {shown(out)}: {exc.strerror}."
         raise ConfigError(f"--out: {problem} Please {hint}") from None
     else:
