@@ -197,6 +197,13 @@ def _shown(path) -> str:
         return str(path)
 
 
+def _batch_line(e, epochs: int) -> str:
+    """The progress bar's text for BatchDone `e`: epoch, batch bar, loss, samples/s, ETA."""
+    filled = int(24 * e.batch / e.of)
+    return (f"epoch {e.epoch}/{epochs} [{'#' * filled}{'.' * (24 - filled)}] {e.batch}/{e.of}  "
+            f"loss {e.loss:.4f}  {e.samples_per_s:,.0f} samples/s  ETA {_clock(e.eta_s)}")
+
+
 def _clock(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "--:--"

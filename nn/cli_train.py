@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import fallback_path
-from .cli import _load, _paths, _shown
+from .cli import _batch_line, _load, _paths, _shown
 from .errors import ConfigError, ModelFileError, NNError
 from .files import file_problem, shown
 from .progress import ProgressBar
@@ -335,12 +335,3 @@ def _check_folders(out: str, folder: Path) -> None:
         if not stat.S_ISDIR(st.st_mode):
             raise ConfigError(f"--out {shown(out)}: {shown(parent)} is a file, not a folder.")
         return
-
-
-def _batch_line(e, epochs: int) -> str:
-    """The progress bar's text for BatchDone `e`: epoch, batch bar, loss, samples/s, ETA."""
-    from .cli import _clock
-
-    filled = int(24 * e.batch / e.of)
-    return (f"epoch {e.epoch}/{epochs} [{'#' * filled}{'.' * (24 - filled)}] {e.batch}/{e.of}  "
-            f"loss {e.loss:.4f}  {e.samples_per_s:,.0f} samples/s  ETA {_clock(e.eta_s)}")
