@@ -207,3 +207,15 @@ def test_a_new_file_an_old_file_or_a_dangling_link_is_fine(tmp_path, make):
     from nn.cli_train import check_out
 
     check_out(str(make(tmp_path)))
+
+
+def test_a_reader_that_leaves_does_not_cost_the_model(tmp_path, csvs):
+    """`train --out m.npz 2>&1 | head -1`: the messages have nowhere to go, the model is still saved."""
+    out = tmp_path / "m.npz"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", "--train", str(csvs[0]),
+                             "--test", str(csvs[1]), "--layers", "8", "--epochs", "3", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 1  # the results line could not be written
+    assert load_model(out)[1]["epochs"] == 3
