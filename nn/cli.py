@@ -1,26 +1,26 @@
 """The command line: `python main.py train | evaluate | predict | download`.
 
-Every failure is a one-line message on stderr: exit code 2 for bad arguments or settings (as
-argparse does), 1 when the work itself failed (a broken file, a diverging run). No tracebacks.
+Every failure is a one-line message on stderr, never a traceback. Exit codes: 2 for bad arguments
+or settings (as argparse does), an empty option value among them (`--epochs ''` names the option;
+leave an option out for its default); 1 when the work itself failed (a broken file, a diverging
+run, a model saved only to the fallback folder) or its output could not be written (standard
+output closed, or a broken pipe as in `| head -1`); 128 + the signal number when interrupted
+(130 for Ctrl-C). `train` stops cleanly on a first SIGINT, SIGTERM or SIGHUP and still saves
+(exit 0): see nn/cli_train.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
-import queue
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ConfigError, NNError
-from .progress import ProgressBar
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default.npz"
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--schedule", default="cosine", choices=("constant", "cosine"), help="learning-rate schedule (default cosine)")
     t.add_argument("--batch-size", default="128", help="mini-batch size (default 128)")
     t.add_argument("--epochs", default="10", help="epochs (default 10)")
-    t.add_argument("--limit", default="", help="use only the first N training digits")
+    t.add_argument("--limit", help="use only the first N training digits")
     t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling of training digits")
     t.add_argument("--seed", default="0", help="random seed (default 0)")
     t.add_argument("--reference", action="store_true",
@@ -72,19 +72,53 @@ def build_parser() -> argparse.ArgumentParser:
         add_download_arguments(d)
     except ImportError:
         pass
+    for command in sub.choices.values():
+        _refuse_empty_values(command)
     return parser
 
 
+def _refuse_empty_values(parser: argparse.ArgumentParser) -> None:
+    """Make every option that takes a value refuse an empty (or blank) one, as argparse refuses a
+    missing one: `--epochs ''` is a mistake (a shell variable that was not set), not a request for
+    the default. Wraps each option's `type`, so options added elsewhere (download) are covered too.
+    """
+    for action in parser._actions:
+        if not action.option_strings or action.nargs == 0 or action.help == argparse.SUPPRESS:
+            continue
+        action.type = _non_empty(action)
+
+
+def _non_empty(action: argparse.Action):
+    convert = action.type
+    default = action.default if action.default not in (None, argparse.SUPPRESS) else None
+    hint = f"; leave {action.option_strings[0]} out for its default ({default})" if default is not None else ""
+
+    def check(text: str):
+        if isinstance(text, str) and not text.strip():
+            raise argparse.ArgumentTypeError(f"expected a value, got an empty one{hint}")
+        return convert(text) if convert is not None else text
+
+    check.__name__ = getattr(convert, "__name__", "value")  # argparse names it in "invalid int value: 'x'"
+    return check
+
+
 def main(argv: list[str] | None = None) -> int:
+    closed = _claim_closed_std_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "download": cmd_download}
     if args.command not in commands:
         parser.print_help()
         return 2
+    if "stdout" in closed:
+        print(f"main.py {args.command}: error: standard output is closed, so no result could be shown; "
+              "redirect it to a file or to /dev/null instead.", file=sys.stderr)
+        return 1
     sub = parser._subparsers._group_actions[0].choices[args.command]
     try:
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        sys.stdout.flush()  # a broken pipe shows here, not in the interpreter's exit
+        return code
     except ConfigError as exc:
         sub.print_usage(sys.stderr)
         print(f"main.py {args.command}: error: {exc}", file=sys.stderr)
@@ -92,16 +126,42 @@ def main(argv: list[str] | None = None) -> int:
     except NNError as exc:
         print(f"main.py {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"\nmain.py {args.command}: interrupted.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or nn.cli_train.Interrupted (SIGTERM, SIGHUP)
+        print(f"\nmain.py {args.command}: {getattr(exc, 'message', 'interrupted.')}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
     except BrokenPipeError:  # e.g. `main.py predict *.png | head`: the reader left; stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _to_devnull(1)  # so the interpreter's last flush finds somewhere to write
         return 1
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"main.py {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
+
+
+def _claim_closed_std_streams() -> list[str]:
+    """Names of the standard streams that were closed at start (`>&-`), each now opened on
+    /dev/null: otherwise the next file opened would get descriptor 1 or 2, and a stray write could
+    land in a model file. Python leaves sys.stdout None then; it becomes a /dev/null stream."""
+    closed = []
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            _to_devnull(fd)
+            setattr(sys, name, open(fd, "w", closefd=False))
+            closed.append(name)
+        else:
+            if getattr(sys, name) is None:  # open, but Python gave up on it
+                setattr(sys, name, open(os.devnull, "w"))
+                closed.append(name)
+    return closed
+
+
+def _to_devnull(fd: int) -> None:
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != fd:
+        os.dup2(null, fd)
+        os.close(null)
 
 
 # ----- data -------------------------------------------------------------------------------------
@@ -122,136 +182,11 @@ def _load(path, what: str):
     return load_mnist(path)
 
 
-# ----- train ------------------------------------------------------------------------------------
+# ----- train (nn/cli_train.py) ------------------------------------------------------------------
 def cmd_train(args) -> int:
-    from .training import (
-        BatchDone,
-        EpochDone,
-        Trainer,
-        TrainingConfig,
-        TrainingFailed,
-        TrainingFinished,
-        TrainingStopped,
-    )
+    from .cli_train import cmd_train as train
 
-    config = TrainingConfig.from_strings(
-        layers=args.layers, activation=args.activation, loss=args.loss, optimizer=args.optimizer,
-        lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, batch_size=args.batch_size,
-        epochs=args.epochs, train_limit=args.limit, seed=args.seed,
-    )
-    config = dataclasses.replace(config, schedule=args.schedule, augment=args.augment)
-    if args.out is not None:
-        _check_out(args.out)
-    train_path, test_path, note = _paths(args.train, args.test)
-    if note:
-        print(note, file=sys.stderr)
-    x_train, labels_train = _load(train_path, "training")
-    x_test, labels_test = _load(test_path, "test")
-    print(f"training on {min(len(x_train), config.train_limit or len(x_train)):,} digits from {train_path}, "
-          f"testing on {len(x_test):,} from {test_path}", file=sys.stderr)
-    print(f"network {'-'.join(map(str, (784, *config.layers, 10)))}, {config.activation}, {config.loss}, "
-          f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}, {config.epochs} epochs"
-          f"{', cosine' if config.schedule == 'cosine' else ''}{', augmented' if config.augment else ''}",
-          file=sys.stderr)
-
-    # This thread only prints while the trainer runs, so the trainer may change the BLAS thread count.
-    trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False, tune_threads=True,
-                      reference=args.reference)
-    bar = ProgressBar(sys.stderr, _batch_line)
-    start = time.perf_counter()
-    history, epoch_seconds, end = [], [], None
-    trainer.start()
-    interrupted = False
-    while end is None:
-        try:
-            try:
-                event = trainer.events.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if isinstance(event, BatchDone):
-                bar.show(event, config.epochs)
-            elif isinstance(event, EpochDone):
-                bar.clear()
-                epoch_seconds.append(event.seconds)
-                history.append(event)
-                print(f"epoch {event.epoch:>3}/{event.epochs}  loss {event.train_loss:.4f}  "
-                      f"test loss {event.val_loss:.4f}  test accuracy {100 * event.val_accuracy:.2f}%  "
-                      f"{event.seconds:.2f} s", file=sys.stderr)
-            elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
-                end = event
-        except KeyboardInterrupt:
-            if interrupted:
-                raise  # a second Ctrl-C: main() reports "interrupted" and exits at once
-            interrupted = True
-            bar.clear()
-            print("Stopping after this batch (Ctrl-C again to quit at once)...", file=sys.stderr)
-            trainer.stop()
-    seconds = time.perf_counter() - start
-    bar.clear()
-    if isinstance(end, TrainingFailed):
-        print(f"main.py train: error: {end.message}", file=sys.stderr)
-        return 1
-    net = end.snapshot
-    if history and history[-1].snapshot is not None and np.array_equal(history[-1].snapshot.params, net.params):
-        test_loss, test_acc = history[-1].val_loss, history[-1].val_accuracy  # already measured on the test set
-    else:
-        test_loss, test_acc, _ = net.evaluate(x_test, labels_test)
-    result = {
-        "test_accuracy": test_acc,
-        "test_loss": test_loss,
-        "epochs": len(history),
-        "seconds": round(seconds, 3),
-        "epoch_seconds": [round(s, 4) for s in epoch_seconds],
-        "stopped": isinstance(end, TrainingStopped),
-        "train": _shown(train_path),
-        "test": _shown(test_path),
-        "config": config.as_dict(),
-    }
-    if args.out:
-        from .model_io import save_model
-
-        meta = {
-            "training": config.as_dict(),
-            "train_data": _shown(train_path), "test_data": _shown(test_path),
-            "history": [{"epoch": h.epoch, "train_loss": h.train_loss, "test_loss": h.val_loss,
-                         "test_accuracy": h.val_accuracy, "seconds": h.seconds} for h in history],
-            "test_accuracy": test_acc, "test_loss": test_loss, "epochs": len(history),
-            "command": "python main.py train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "",
-        }
-        path = save_model(args.out, net, meta)  # weights only: there is no resuming from the command line
-        result["model"] = str(path)
-        print(f"saved {path}", file=sys.stderr)
-    verb = "stopped after" if isinstance(end, TrainingStopped) else "trained"
-    print(f"{verb} {len(history)} epochs in {seconds:.1f} s: test accuracy {100 * test_acc:.2f}%")
-    if history and test_acc < 0.2:  # ten classes: 10 % is guessing
-        print(f"That is close to guessing: the learning rate ({config.lr:g}) may be too high or too low; "
-              "the default 0.001 with adam is a safe start.", file=sys.stderr)
-    if args.json:
-        print(json.dumps(result))
-    return 0
-
-
-def _check_out(out: str) -> None:
-    """Refuse an --out that cannot be written before any time is spent training (ConfigError)."""
-    path = Path(out)
-    if not out.strip():
-        raise ConfigError("--out needs a file name such as models/mine.npz.")
-    if path.is_dir():
-        raise ConfigError(f"--out {out} is a folder; give a file name such as models/mine.npz.")
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"--out {out} is not a regular file; give a file name such as models/mine.npz.")
-    folder = path.parent
-    for parent in (folder, *folder.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise ConfigError(f"--out {out}: {parent} is a file, not a folder.")
-            break
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"Cannot write to {folder}: {exc.strerror or exc}; choose another --out.") from None
+    return train(args)
 
 
 def _shown(path) -> str:

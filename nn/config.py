@@ -155,14 +155,20 @@ class TrainingConfig:
             raise ConfigError(f"Seed must be a whole number 0 or more (got {self.seed}).")
 
     @classmethod
-    def from_strings(cls, **texts: str) -> "TrainingConfig":
-        """Build from user text, e.g. layers="256,128", lr="0.001"; empty fields keep defaults."""
+    def from_strings(cls, *, empty_is_default: bool = True, **texts: str) -> "TrainingConfig":
+        """Build from user text, e.g. layers="256,128", lr="0.001".
+
+        empty_is_default: an empty (or blank) text keeps that setting's default, as the window's
+        form has always relied on; with False it is a ConfigError naming the setting (the command
+        line: `--epochs ''` is a mistake, not a request for 10 epochs). Leave a setting out of
+        `texts` to get its default either way.
+        """
         kwargs: dict[str, Any] = {}
         for name, text in texts.items():
             if name not in {f.name for f in fields(cls)}:
                 raise ConfigError(f"Unknown setting {name!r}.")
             text = str(text).strip()
-            if text == "":
+            if text == "" and empty_is_default:
                 continue
             kwargs[name] = parse_setting(name, text)
         return cls(**kwargs)
@@ -208,6 +214,10 @@ def parse_setting(name: str, text: str):
     """One setting from text to its value; raises ConfigError with the field's name and the text."""
     label = _LABELS.get(name, name)
     text = text.strip()
+    if text == "":
+        expected = (f"one of {', '.join(CHOICES[name])}" if name in CHOICES
+                    else _EXAMPLES.get(name, "a value"))
+        raise ConfigError(f"{label[:1].upper()}{label[1:]} is empty; expected {expected}.")
     try:
         if name == "layers":
             parts = [p for p in text.replace(" ", ",").split(",") if p]

@@ -136,7 +136,7 @@ def test_unwritable_out_is_refused_before_training(tmp_path):
     assert r.returncode == 2 and "is a file, not a folder" in r.stderr
     assert "epoch   1" not in r.stderr  # no time spent training
     r = run("train", "--train", train, "--test", test, "--out", "")
-    assert r.returncode == 2 and "--out needs a file name" in r.stderr
+    assert r.returncode == 2 and "argument --out: expected a value" in r.stderr
 
 
 def test_ctrl_c_stops_after_a_batch_and_still_saves(tmp_path):
@@ -154,3 +154,65 @@ def test_ctrl_c_stops_after_a_batch_and_still_saves(tmp_path):
     assert proc.returncode == 0, stderr
     assert "Stopping after this batch" in stderr and "Traceback" not in stderr
     assert "stopped after" in stdout and out.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "--epochs", ""], ["train", "--lr", ""], ["train", "--layers", " "], ["train", "--activation", ""],
+    ["train", "--loss", ""], ["train", "--optimizer", ""], ["train", "--batch-size", ""], ["train", "--limit", ""],
+    ["train", "--momentum", ""], ["train", "--weight-decay", ""], ["train", "--seed", ""],
+    ["train", "--schedule", ""], ["train", "--train", ""], ["train", "--out", ""],
+    ["evaluate", "--test", ""], ["evaluate", "--model", ""], ["predict", "--model", "", "x.png"],
+    ["download", "--dest", ""], ["download", "--timeout", ""],
+])
+def test_an_empty_option_value_is_an_error_naming_the_option(args, capsys):
+    """Not the default: `--epochs ''` usually means a shell variable that was never set."""
+    from nn import cli
+
+    option = next(a for a in args if a.startswith("--"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {option}: expected a value, got an empty one" in err
+    assert len([line for line in err.splitlines() if "error:" in line]) == 1
+
+
+def test_empty_epochs_does_not_train_ten_epochs():
+    r = run("train", "--epochs", "", "--layers", "8")
+    assert r.returncode == 2 and "argument --epochs" in r.stderr
+    assert "epoch " not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_empty_settings_keep_defaults_only_when_asked():
+    """The window's form relies on an empty field meaning its default (empty_is_default=True)."""
+    from nn.errors import ConfigError
+    from nn.training import TrainingConfig
+
+    assert TrainingConfig.from_strings(epochs="", layers="8").epochs == 10
+    for name in ("epochs", "lr", "layers", "activation", "loss", "optimizer", "train_limit"):
+        with pytest.raises(ConfigError, match="is empty; expected"):
+            TrainingConfig.from_strings(empty_is_default=False, **{name: " "})
+
+
+def test_closed_stdout_is_a_message_not_a_traceback(tmp_path):
+    model = save_model(tmp_path / "m.npz", Network((8,)))
+    png = _digit_png(tmp_path / "one.png")
+    for command in (f"predict --model {model} {png}", f"evaluate --model {model}"):
+        r = subprocess.run(["sh", "-c", f'exec "{sys.executable}" main.py {command} >&-'], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, r.stderr
+        assert "standard output is closed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """`predict *.png | head -1`: a non-zero exit, no traceback, no 'Exception ignored'."""
+    model = save_model(tmp_path / "m.npz", Network((8,)))
+    png = str(_digit_png(tmp_path / "one.png"))
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "predict", "--model", str(model),
+                             *[png] * 3000], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what head -1 does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert first.startswith(png.encode())
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
