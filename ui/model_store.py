@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from nn import model_io
+from nn.atomic import fallback_dir  # where trained weights go when models/ cannot be written
 from nn.errors import ModelFileError, NNError
 from nn.files import file_problem, shown
 from ui import metadata
@@ -31,14 +32,6 @@ def loaded_message(short: str, net, meta: dict) -> str:
     acc = file_accuracy(meta)
     return (f"Loaded {short} ({arch(net)}"
             + (f"; {acc[0]:.2f} % on {acc[1]} when saved" if acc is not None else "") + ")")
-
-
-def fallback_dir() -> Path:
-    """Where trained weights go when models/ cannot be written: $XDG_DATA_HOME/digit-recognizer
-    (an absolute XDG_DATA_HOME only, as the XDG spec says), else ~/.local/share/digit-recognizer.
-    (The same rule as the planned nn.atomic.fallback_dir(); one of them should go.)"""
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share") / "digit-recognizer"
 
 
 def home_short(path) -> str:
