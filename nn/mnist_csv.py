@@ -174,18 +174,23 @@ class _CheckedLines:
                 return
 
     def _skip_header(self, lines: list) -> bool:
-        """Whether lines[0] is not data: a header is 785 names, the first not a number (label,1x1,...).
+        """Whether lines[0] is not data: a header is 785 names, none of them a number (label,1x1,...).
 
-        Sets `header`, or `error` when the first field is not a number but the line has the wrong size.
+        A header is known by its shape, never by failing to parse: a first line whose first field is
+        not a number but which is not 785 names either (a row with a bad label such as "x") sets
+        `error`, naming line 1. Sets `header` when it is one.
         """
         fields = lines[0].split(b",") if lines else [b""]
         if not fields[0].strip() or _is_number(fields[0]):
             return False
-        if len(fields) != N_FIELDS:
-            self._fail(f"line 1: neither a header ({N_FIELDS} column names such as label,1x1,...,28x28; "
-                       f"this line has {len(fields)}) nor a row of digits")
-        else:
+        numbers = sum(map(_is_number, fields))
+        if len(fields) == N_FIELDS and not numbers:
             self.header = self.line_no = 1
+            return True
+        shape = f"this line has {len(fields)}" if len(fields) != N_FIELDS else f"{numbers} of its fields are numbers"
+        row = _line_problem(lines[0])
+        self._fail(f"line 1: neither a header ({N_FIELDS} column names such as label,1x1,...,28x28; {shape}) "
+                   f"nor a row of digits" + (f" ({row})" if row and len(fields) == N_FIELDS else ""))
         return True
 
     def first_bad_in_block(self) -> DataError:
