@@ -18,6 +18,8 @@ import numpy as np
 
 from .atomic import write_atomically
 from .errors import ConfigError, DataError
+from .files import file_problem, shown
+from .gzip_reader import GzipMembers, TrailingDataError
 from .mnist_csv import CSV_HEADER, N_PIXELS, read_csv, save_csv  # noqa: F401 - save_csv, CSV_HEADER: part of this API
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -49,8 +51,9 @@ def load_mnist(path, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
     Accepts the CSV layout (label then 784 pixels 0-255, optional header line, .csv or .csv.gz,
     \\n or \\r\\n) and IDX images files (`*-images-idx3-ubyte[.gz]`, labels file found beside it; a labels
-    file may be given instead). With `cache`, parsed arrays are kept in `cache_dir()` keyed by path,
-    size and modification time, so a second load of the same file is a quick `np.load`.
+    file may be given instead). Only regular files are opened (a FIFO would block forever).
+    With `cache`, parsed arrays are kept in `cache_dir()` keyed by path, size and modification time,
+    so a second load of the same file is a quick `np.load`.
     Raises DataError naming the file, the line and the problem.
     """
     path = Path(path)
@@ -62,11 +65,12 @@ def load_mnist(path, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
         if cached is not None:
             return cached
     if kind == "csv":
+        name = shown(path.name)
         try:
             with _open(path) as f:
-                x, labels = read_csv(f, path.name)
+                x, labels = read_csv(f, name)
         except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path.name}: cannot be read ({_reason(exc)}).") from None
+            raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
     else:
         x, labels = _read_idx_pair(*sources)
     if key is not None:
@@ -122,8 +126,13 @@ def cache_dir() -> Path:
 # Files: opening, sniffing, IDX
 
 
-def _open(path: Path):
-    """Open `path` for binary reading, through gzip when it starts with the gzip magic bytes."""
+def _open(path: Path, what: str = "MNIST file"):
+    """Open a regular file for binary reading, through GzipMembers when it starts with the gzip magic.
+
+    Raises DataError (via file_problem) for anything but a regular file, before opening it.
+    """
+    if (problem := file_problem(path, what)) is not None:
+        raise DataError(problem)
     raw = open(path, "rb", buffering=0)  # noqa: SIM115 -- returned open, for the caller's `with`
     try:
         magic = raw.read(2)
@@ -132,29 +141,27 @@ def _open(path: Path):
         raw.close()
         raise
     if magic == b"\x1f\x8b":  # by content, not name: some downloads are gzipped without .gz
-        raw.close()
-        return gzip.open(path, "rb")
+        return GzipMembers(raw)
     return raw
 
 
 def _sniff(path: Path) -> str:
     """ "csv", "idx3" (images) or "idx1" (labels), from the first bytes. Raises DataError."""
+    name = shown(path.name)
     try:
         with _open(path) as f:
             head = f.read(4)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder; expected an MNIST .csv, .csv.gz or IDX file.") from None
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path.name}: cannot be read ({_reason(exc)}).") from None
+        raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
     if not head:
-        raise DataError(f"{path.name}: the file is empty; expected MNIST rows (a label then 784 pixel values).")
-    if head[:3] == b"\x00\x00\x08" and len(head) == 4 and head[3] in (1, 3):
+        raise DataError(f"{name}: the file is empty; expected MNIST rows (a label then 784 pixel values).")
+    if head[:2] == b"\x00\x00" and len(head) < 4:
+        raise DataError(f"{name}: too short ({len(head)} bytes) for an IDX file, whose header alone is 8 or 16 bytes.")
+    if head[:3] == b"\x00\x00\x08" and head[3] in (1, 3):
         return "idx3" if head[3] == 3 else "idx1"
     if head[:2] == b"\x00\x00":
-        raise DataError(f"{path.name}: an IDX file of an unsupported kind (type {head[2]:#04x}, "
-                        f"{head[3] if len(head) > 3 else '?'} dimensions); expected MNIST images or labels.")
+        raise DataError(f"{name}: an IDX file of an unsupported kind (type {head[2]:#04x}, "
+                        f"{head[3]} dimensions); expected MNIST images or labels.")
     return "csv"
 
 
@@ -166,51 +173,58 @@ def _idx_pair(path: Path, kind: str) -> tuple[Path, Path]:
     else:
         other = name.replace("labels", "images").replace("idx1", "idx3")
     stem = other.removesuffix(".gz")
-    candidates = [path.with_name(stem), path.with_name(stem + ".gz")]
-    found = next((c for c in candidates if c != path and c.is_file()), None)
-    if found is None:
-        want = "labels" if kind == "idx3" else "images"
-        raise DataError(f"{name}: the matching {want} file was not found beside it "
-                        f"(looked for {candidates[0].name} and {candidates[1].name}).")
-    return (path, found) if kind == "idx3" else (found, path)
+    candidates = [c for c in (path.with_name(stem), path.with_name(stem + ".gz")) if c != path]
+    want = "labels" if kind == "idx3" else "images"
+    for c in candidates:
+        if os.path.lexists(c):  # there, but perhaps a FIFO or a dangling link: say so, never open it
+            if (problem := file_problem(c, f"{want} file")) is not None:
+                raise DataError(f"{shown(name)}: its {want} file is unusable: {problem}")
+            return (path, c) if kind == "idx3" else (c, path)
+    raise DataError(f"{shown(name)}: the matching {want} file was not found beside it "
+                    f"(looked for {' and '.join(shown(c.name) for c in candidates)}).")
 
 
 def _read_idx_pair(images: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
     x = _read_idx(images, 3).reshape(-1, N_PIXELS)
     labels = _read_idx(labels_path, 1)
+    lname = shown(labels_path.name)
     if labels.size != x.shape[0]:
-        raise DataError(f"{labels_path.name}: {labels.size:,} labels for {x.shape[0]:,} images in {images.name}.")
+        raise DataError(f"{lname}: {labels.size:,} labels for {x.shape[0]:,} images in {shown(images.name)}.")
     bad = np.flatnonzero(labels > 9)
     if bad.size:
-        raise DataError(f"{labels_path.name}, item {bad[0] + 1}: label {labels[bad[0]]} is outside 0-9.")
+        raise DataError(f"{lname}, item {bad[0] + 1}: label {labels[bad[0]]} is outside 0-9.")
     return x, labels
 
 
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
     """The uint8 array of an IDX file with `ndim` dimensions (images must be 28x28). Raises DataError."""
+    name, what = shown(path.name), "images" if ndim == 3 else "labels"
     try:
-        with _open(path) as f:
+        with _open(path, f"IDX {what} file") as f:
             head = f.read(4 + 4 * ndim)
-            if len(head) < 4 + 4 * ndim or head[:4] != bytes((0, 0, 8, ndim)):
-                raise DataError(f"{path.name}: not an MNIST IDX {'images' if ndim == 3 else 'labels'} file "
+            if len(head) < 4 + 4 * ndim:
+                raise DataError(f"{name}: truncated: {len(head)} bytes, shorter than the {4 + 4 * ndim}-byte "
+                                f"header of an MNIST IDX {what} file.")
+            if head[:4] != bytes((0, 0, 8, ndim)):
+                raise DataError(f"{name}: not an MNIST IDX {what} file "
                                 f"(header {head[:4].hex()}; expected {bytes((0, 0, 8, ndim)).hex()}).")
             shape = tuple(int(s) for s in np.frombuffer(head[4:], dtype=">u4"))
             if ndim == 3 and shape[1:] != (28, 28):
-                raise DataError(f"{path.name}: images are {shape[1]}x{shape[2]} pixels; 28x28 expected.")
+                raise DataError(f"{name}: images are {shape[1]}x{shape[2]} pixels; 28x28 expected.")
             if shape[0] > _MAX_IDX_ITEMS:  # a damaged header must not ask for terabytes
-                raise DataError(f"{path.name}: its header claims {shape[0]:,} items; not an MNIST file.")
+                raise DataError(f"{name}: its header claims {shape[0]:,} items; not an MNIST file.")
             out = np.empty(shape, dtype=np.uint8)
             view = memoryview(out).cast("B")
             got = 0
             while got < out.size:
                 step = f.readinto(view[got:])
                 if not step:
-                    raise DataError(f"{path.name}: truncated: {got:,} of {out.size:,} data bytes.")
+                    raise DataError(f"{name}: truncated: {got:,} of {out.size:,} data bytes.")
                 got += step
             if f.read(1):
-                raise DataError(f"{path.name}: longer than its header says ({out.size:,} data bytes).")
+                raise DataError(f"{name}: longer than its header says ({out.size:,} data bytes).")
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path.name}: cannot be read ({_reason(exc)}).") from None
+        raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
     return out
 
 
@@ -222,6 +236,8 @@ def _first_file(folder: Path, stem: str) -> Path | None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TrailingDataError):
+        return str(exc)
     if isinstance(exc, EOFError):
         return "the compressed data ends too early"
     if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
@@ -257,6 +273,8 @@ def _cache_key(sources) -> tuple[Path, str] | None:
 
 def _cache_read(key):
     folder, stem = key
+    if any(file_problem(folder / f"{stem}.{part}.npy") for part in ("x", "labels")):
+        return None  # a FIFO would block np.load forever; rebuild instead
     try:
         x = np.load(folder / f"{stem}.x.npy", allow_pickle=False)
         labels = np.load(folder / f"{stem}.labels.npy", allow_pickle=False)
@@ -273,6 +291,8 @@ def _cache_write(key, x, labels) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for suffix, arr in ((".labels.npy", labels), (".x.npy", x)):
+            if os.path.lexists(folder / f"{stem}{suffix}") and file_problem(folder / f"{stem}{suffix}"):
+                _remove(folder / f"{stem}{suffix}")  # a FIFO in our own folder: write_atomically would refuse it
             write_atomically(folder / f"{stem}{suffix}", lambda f, arr=arr: np.save(f, arr, allow_pickle=False))
         prefix = stem.split("-")[0] + "-"
         for old in folder.glob(prefix + "*.npy"):
