@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import mnist_csv
 from .atomic import write_atomically
 from .errors import ConfigError, DataError
 from .files import file_problem, shown
@@ -29,7 +30,7 @@ SAMPLE_SIZES = (6000, 1000)  # rows in the two sample files; tools/make_sample.p
 CACHE_VERSION = 1  # bump when the parser's output could change, so old caches are not trusted
 
 _CACHE_MIN_BYTES = 1 << 20  # smaller files parse in milliseconds; caching them only litters the cache
-_MAX_IDX_ITEMS = 10_000_000  # MNIST has 70,000; EMNIST ~800,000
+_MAX_IDX_ITEMS = mnist_csv.MAX_DIGITS  # MNIST has 70,000; EMNIST ~800,000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -68,6 +69,7 @@ def load_mnist(path, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
         name = shown(path.name)
         try:
             with _open(path) as f:
+                _check_csv_size(f, name)
                 x, labels = read_csv(f, name)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
@@ -145,6 +147,16 @@ def _open(path: Path, what: str = "MNIST file"):
     return raw
 
 
+def _check_csv_size(f, name: str) -> None:
+    """Refuse a CSV whose rows would not fit in memory, before parsing (a row of 785 values is >= 1,570 bytes).
+
+    The size is the file's, or for gzip the length its last member records (a hint: modulo 4 GiB).
+    """
+    size = f.size_hint() if isinstance(f, GzipMembers) else os.fstat(f.fileno()).st_size
+    if problem := mnist_csv.memory_problem(size // 2):
+        raise DataError(f"{name}: its rows {problem}; MNIST has 70,000 rows.")
+
+
 def _sniff(path: Path) -> str:
     """ "csv", "idx3" (images) or "idx1" (labels), from the first bytes. Raises DataError."""
     name = shown(path.name)
@@ -197,7 +209,10 @@ def _read_idx_pair(images: Path, labels_path: Path) -> tuple[np.ndarray, np.ndar
 
 
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
-    """The uint8 array of an IDX file with `ndim` dimensions (images must be 28x28). Raises DataError."""
+    """The uint8 array of an IDX file with `ndim` dimensions (images must be 28x28). Raises DataError.
+
+    The item count is checked against MAX_DIGITS and the free memory before the array is allocated.
+    """
     name, what = shown(path.name), "images" if ndim == 3 else "labels"
     try:
         with _open(path, f"IDX {what} file") as f:
@@ -212,7 +227,10 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
             if ndim == 3 and shape[1:] != (28, 28):
                 raise DataError(f"{name}: images are {shape[1]}x{shape[2]} pixels; 28x28 expected.")
             if shape[0] > _MAX_IDX_ITEMS:  # a damaged header must not ask for terabytes
-                raise DataError(f"{name}: its header claims {shape[0]:,} items; not an MNIST file.")
+                raise DataError(f"{name}: its header claims {shape[0]:,} items, more than {_MAX_IDX_ITEMS:,}; "
+                                "not an MNIST file (MNIST has 70,000).")
+            if problem := mnist_csv.memory_problem(int(np.prod(shape))):
+                raise DataError(f"{name}: its {shape[0]:,} items {problem}.")
             out = np.empty(shape, dtype=np.uint8)
             view = memoryview(out).cast("B")
             got = 0
@@ -225,6 +243,8 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
                 raise DataError(f"{name}: longer than its header says ({out.size:,} data bytes).")
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
+    except MemoryError:
+        raise DataError(f"{name}: not enough memory for its {shape[0]:,} items.") from None
     return out
 
 

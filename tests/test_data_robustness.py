@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn import data, gzip_reader
+from nn import data, gzip_reader, mnist_csv
 from nn.data import load_mnist
 from nn.errors import DataError
 from tests.test_data import csv_bytes, idx_bytes, make_rows, write
@@ -174,6 +174,73 @@ def test_gzip_reader_matches_gzip_module_and_rewinds(tmp_path):
         f.seek(0)
         assert f.read(7) == payload[:7]
         assert f.size_hint() == len(payload)
+
+
+# ----------------------------------------------------------------------------------------------
+# 3. Too many rows, too little memory: refused with a message before the allocation
+
+
+def test_rows_beyond_the_cap_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_csv, "MAX_DIGITS", 5)
+    x, labels = make_rows(9)
+    path = write(tmp_path / "d.csv.gz", csv_bytes(x, labels))
+    with pytest.raises(DataError, match=r"^d\.csv\.gz, line 7: more than 5 digit rows; MNIST has 70,000"):
+        load_mnist(path, cache=False)
+    np.testing.assert_array_equal(load_mnist(write(tmp_path / "e.csv", csv_bytes(x[:5], labels[:5])))[0], x[:5])
+
+
+def test_idx_items_beyond_the_cap_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_MAX_IDX_ITEMS", 2)
+    x, labels = make_rows(3)
+    write(tmp_path / "t10k-images-idx3-ubyte", idx_bytes(x.reshape(3, 28, 28)))
+    write(tmp_path / "t10k-labels-idx1-ubyte", idx_bytes(labels))
+    with pytest.raises(DataError, match="claims 3 items, more than 2"):
+        load_mnist(tmp_path / "t10k-images-idx3-ubyte")
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.csv.gz"])
+def test_csv_too_big_for_memory_is_refused_before_parsing(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(mnist_csv, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(mnist_csv, "read_csv", None)  # never reached
+    x, labels = make_rows(3)
+    path = write(tmp_path / name, csv_bytes(x, labels))
+    with pytest.raises(DataError, match=r"its rows needs about 0\.00 GB of memory and 0\.00 GB is available"):
+        load_mnist(path, cache=False)
+
+
+def test_memory_checked_while_parsing_when_the_size_is_unknown(tmp_path, monkeypatch):
+    """A last gzip member that records a tiny size passes the first check; the parser checks as it goes."""
+    monkeypatch.setattr(mnist_csv, "_available_memory", lambda: 3000)
+    monkeypatch.setattr(mnist_csv, "_FIRST_MEMORY_CHECK", 4)
+    x, labels = make_rows(20)
+    path = tmp_path / "d.csv.gz"
+    path.write_bytes(gzip.compress(csv_bytes(x, labels)) + gzip.compress(b""))
+    with pytest.raises(DataError, match=r"rows so far and its rows needs about .* GB of memory"):
+        load_mnist(path, cache=False)
+
+
+def test_idx_too_big_for_memory_is_refused_before_allocating(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_csv, "_available_memory", lambda: 1000)
+    x, labels = make_rows(3)
+    write(tmp_path / "t10k-images-idx3-ubyte", idx_bytes(x.reshape(3, 28, 28)))
+    write(tmp_path / "t10k-labels-idx1-ubyte", idx_bytes(labels))
+    with pytest.raises(DataError, match=r"its 3 items needs about 0\.00 GB of memory"):
+        load_mnist(tmp_path / "t10k-images-idx3-ubyte")
+
+
+def test_memory_error_while_parsing_is_a_data_error(tmp_path, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(mnist_csv.np, "loadtxt", out_of_memory)
+    x, labels = make_rows(3)
+    with pytest.raises(DataError, match=r"^d\.csv: not enough memory for its rows"):
+        load_mnist(write(tmp_path / "d.csv", csv_bytes(x, labels)), cache=False)
+
+
+def test_available_memory_is_a_number_or_unknown():
+    got = mnist_csv._available_memory()
+    assert got is None or got >= 0
 
 
 # ----------------------------------------------------------------------------------------------
