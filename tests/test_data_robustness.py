@@ -7,6 +7,7 @@ byte) runs the load in a thread joined with a timeout, so it fails instead of bl
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import threading
 from pathlib import Path
@@ -60,6 +61,94 @@ def cached_files(cache: Path) -> dict:
     return {p.name.split(".", 1)[1]: p for p in cache.iterdir()}
 
 
+def warnings_of(caplog) -> list:
+    return [r.getMessage() for r in caplog.records if r.name == "nn.data" and r.levelno >= logging.WARNING]
+
+
+# ----------------------------------------------------------------------------------------------
+# 1. The cache is checked: arrays by CRC-32, the source by size, times and a hash of its ends
+
+
+def test_zeroed_cached_labels_are_noticed_and_rebuilt(tmp_path, private_cache, caplog):
+    x, labels = make_rows(20, seed=3)
+    path = write(tmp_path / "d.csv", csv_bytes(x, labels))
+    load_mnist(path)
+    cached = np.load(cached_files(private_cache)["labels.npy"], mmap_mode="r+")
+    cached[:] = 0  # same size, valid values: only the checksum can tell
+    cached.flush()
+    del cached
+    with caplog.at_level(logging.WARNING, logger="nn.data"):
+        got_x, got_labels = load_mnist(path)
+        np.testing.assert_array_equal(got_labels, labels)
+        np.testing.assert_array_equal(got_x, x)
+        assert len(warnings_of(caplog)) == 1 and "does not match its checksum" in warnings_of(caplog)[0]
+        assert "d.csv" in warnings_of(caplog)[0]
+        caplog.clear()
+        np.testing.assert_array_equal(load_mnist(path)[1], labels)  # rebuilt: said once, not every time
+        assert warnings_of(caplog) == []
+    np.testing.assert_array_equal(np.load(cached_files(private_cache)["labels.npy"]), labels)
+
+
+@pytest.mark.parametrize("part", ["x.npy", "labels.npy"])
+def test_one_flipped_bit_in_the_cache_is_noticed(tmp_path, private_cache, part):
+    x, labels = make_rows(20, seed=5)
+    path = write(tmp_path / "d.csv", csv_bytes(x, labels))
+    load_mnist(path)
+    target = cached_files(private_cache)[part]
+    raw = bytearray(target.read_bytes())
+    raw[-3] ^= 0x01  # in the data, past the .npy header; labels stay 0-9 or 8-9 -> 9/8, x any value
+    target.write_bytes(bytes(raw))
+    notes = []
+    got_x, got_labels = load_mnist(path, notes=notes)
+    np.testing.assert_array_equal(got_x, x)
+    np.testing.assert_array_equal(got_labels, labels)
+    assert len(notes) == 1 and "does not match its checksum" in notes[0]
+
+
+def test_same_size_edit_with_mtime_restored_is_noticed(tmp_path, caplog):
+    x, labels = make_rows(10, seed=6)
+    path = write(tmp_path / "d.csv", csv_bytes(x, labels, header=False))
+    before = path.stat()
+    load_mnist(path)
+    edited = labels.copy()
+    edited[0] = (labels[0] + 1) % 10
+    path.write_bytes(csv_bytes(x, edited, header=False))  # only the first label's digit differs
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    with caplog.at_level(logging.WARNING, logger="nn.data"):
+        np.testing.assert_array_equal(load_mnist(path)[1], edited)
+    assert any("no longer matches the file" in m for m in warnings_of(caplog))
+
+
+def test_edit_in_the_middle_of_a_large_file_is_noticed_by_its_ctime(tmp_path, caplog):
+    """Past 1 MB only the ends are hashed; the status-change time (which os.utime cannot restore) tells."""
+    x, labels = make_rows(600, seed=7)
+    path = write(tmp_path / "d.csv", csv_bytes(x, labels))
+    assert path.stat().st_size > data._WHOLE_FILE_BYTES
+    before = path.stat()
+    load_mnist(path)
+    edited = labels.copy()
+    edited[300] = (labels[300] + 1) % 10
+    path.write_bytes(csv_bytes(x, edited))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    if path.stat().st_ctime_ns == before.st_ctime_ns:
+        pytest.skip("this file system's ctime did not move within the test")
+    np.testing.assert_array_equal(load_mnist(path)[1], edited)
+
+
+@pytest.mark.parametrize("meta", ["{not json", '{"sources": 5, "x_crc": 1, "labels_crc": 2}',
+                                  '{"sources": [3], "x_crc": 1, "labels_crc": 2}', "[]"])
+def test_unreadable_meta_rebuilds(tmp_path, private_cache, meta):
+    x, labels = make_rows(4)
+    path = write(tmp_path / "d.csv", csv_bytes(x, labels))
+    load_mnist(path)
+    cached_files(private_cache)["meta.json"].write_text(meta)
+    notes = []
+    np.testing.assert_array_equal(load_mnist(path, notes=notes)[0], x)
+    assert notes and "unreadable checksums" in notes[0]
+    assert load_mnist(path, notes=notes) and len(notes) == 1
+
+
 # ----------------------------------------------------------------------------------------------
 # 4. Only regular files are opened
 
@@ -89,7 +178,7 @@ def test_fifo_as_idx_file_is_refused_without_blocking(tmp_path, fifo_part):
 
 
 @needs_fifo
-@pytest.mark.parametrize("part", ["x.npy", "labels.npy"])
+@pytest.mark.parametrize("part", ["x.npy", "labels.npy", "meta.json"])
 def test_fifo_in_the_cache_is_never_opened(tmp_path, private_cache, part):
     x, labels = make_rows(5)
     path = write(tmp_path / "d.csv", csv_bytes(x, labels))
