@@ -141,7 +141,7 @@ def cache_dir() -> Path:
 # Files: opening, sniffing, IDX
 
 
-def _open(path: Path, what: str = "MNIST file"):
+def _open(path: Path, what: str = "data file"):
     """Open a regular file for binary reading, through GzipMembers when it starts with the gzip magic.
 
     Raises DataError (via file_problem) for anything but a regular file, before opening it.
@@ -228,7 +228,7 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
     """
     name, what = shown(path.name), "images" if ndim == 3 else "labels"
     try:
-        with _open(path, f"IDX {what} file") as f:
+        with _open(path, f"{what} file") as f:
             head = f.read(4 + 4 * ndim)
             if len(head) < 4 + 4 * ndim:
                 raise DataError(f"{name}: truncated: {len(head)} bytes, shorter than the {4 + 4 * ndim}-byte "
