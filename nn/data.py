@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import logging
 import os
 import zlib
 from dataclasses import dataclass
@@ -16,18 +18,23 @@ from pathlib import Path
 
 import numpy as np
 
+from . import mnist_csv
 from .atomic import write_atomically
 from .errors import ConfigError, DataError
+from .files import file_problem, shown
+from .gzip_reader import GzipMembers, TrailingDataError
 from .mnist_csv import CSV_HEADER, N_PIXELS, read_csv, save_csv  # noqa: F401 - save_csv, CSV_HEADER: part of this API
+
+log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SAMPLE_TRAIN = ASSETS / "mnist_sample_train.csv.gz"
 SAMPLE_TEST = ASSETS / "mnist_sample_test.csv.gz"
 SAMPLE_SIZES = (6000, 1000)  # rows in the two sample files; tools/make_sample.py writes them
-CACHE_VERSION = 1  # bump when the parser's output could change, so old caches are not trusted
+CACHE_VERSION = 2  # bump when the parser's output could change, so old caches are not trusted
 
 _CACHE_MIN_BYTES = 1 << 20  # smaller files parse in milliseconds; caching them only litters the cache
-_MAX_IDX_ITEMS = 10_000_000  # MNIST has 70,000; EMNIST ~800,000
+_MAX_IDX_ITEMS = mnist_csv.MAX_DIGITS  # MNIST has 70,000; EMNIST ~800,000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -44,13 +51,17 @@ class DataPaths:
     note: str
 
 
-def load_mnist(path, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(path, cache: bool = True, notes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read an MNIST file into `x` uint8 (n, 784) and `labels` uint8 (n,).
 
     Accepts the CSV layout (label then 784 pixels 0-255, optional header line, .csv or .csv.gz,
     \\n or \\r\\n) and IDX images files (`*-images-idx3-ubyte[.gz]`, labels file found beside it; a labels
-    file may be given instead). With `cache`, parsed arrays are kept in `cache_dir()` keyed by path,
-    size and modification time, so a second load of the same file is a quick `np.load`.
+    file may be given instead). Only regular files are opened (a FIFO would block forever).
+    With `cache`, parsed arrays are kept in `cache_dir()` keyed by path, size and modification time,
+    with a CRC-32 of each array and a fingerprint of the source (size, times, a hash of its first and
+    last 64 KB) beside them, so a second load of the same file is a quick `np.load`. An entry that no
+    longer matches is rebuilt, and that is said once: appended to `notes` when given (for a status
+    line), else logged as a warning on the "nn.data" logger (main.py prints warnings to stderr).
     Raises DataError naming the file, the line and the problem.
     """
     path = Path(path)
@@ -58,15 +69,23 @@ def load_mnist(path, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
     sources = _idx_pair(path, kind) if kind != "csv" else (path,)
     key = _cache_key(sources) if cache else None
     if key is not None:
-        cached = _cache_read(key)
+        cached, mismatch = _cache_read(key)
         if cached is not None:
             return cached
+        if mismatch:
+            message = f"The cached copy of {shown(path.name)} {mismatch}; read the file again and rebuilt the cache."
+            if notes is not None:
+                notes.append(message)
+            else:
+                log.warning("%s", message)
     if kind == "csv":
+        name = shown(path.name)
         try:
             with _open(path) as f:
-                x, labels = read_csv(f, path.name)
+                _check_csv_size(f, name)
+                x, labels = read_csv(f, name)
         except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path.name}: cannot be read ({_reason(exc)}).") from None
+            raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
     else:
         x, labels = _read_idx_pair(*sources)
     if key is not None:
@@ -122,8 +141,13 @@ def cache_dir() -> Path:
 # Files: opening, sniffing, IDX
 
 
-def _open(path: Path):
-    """Open `path` for binary reading, through gzip when it starts with the gzip magic bytes."""
+def _open(path: Path, what: str = "data file"):
+    """Open a regular file for binary reading, through GzipMembers when it starts with the gzip magic.
+
+    Raises DataError (via file_problem) for anything but a regular file, before opening it.
+    """
+    if (problem := file_problem(path, what)) is not None:
+        raise DataError(problem)
     raw = open(path, "rb", buffering=0)  # noqa: SIM115 -- returned open, for the caller's `with`
     try:
         magic = raw.read(2)
@@ -132,29 +156,37 @@ def _open(path: Path):
         raw.close()
         raise
     if magic == b"\x1f\x8b":  # by content, not name: some downloads are gzipped without .gz
-        raw.close()
-        return gzip.open(path, "rb")
+        return GzipMembers(raw)
     return raw
+
+
+def _check_csv_size(f, name: str) -> None:
+    """Refuse a CSV whose rows would not fit in memory, before parsing (a row of 785 values is >= 1,570 bytes).
+
+    The size is the file's, or for gzip the length its last member records (a hint: modulo 4 GiB).
+    """
+    size = f.size_hint() if isinstance(f, GzipMembers) else os.fstat(f.fileno()).st_size
+    if problem := mnist_csv.memory_problem(size // 2):
+        raise DataError(f"{name}: its rows {problem}; MNIST has 70,000 rows.")
 
 
 def _sniff(path: Path) -> str:
     """ "csv", "idx3" (images) or "idx1" (labels), from the first bytes. Raises DataError."""
+    name = shown(path.name)
     try:
         with _open(path) as f:
             head = f.read(4)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder; expected an MNIST .csv, .csv.gz or IDX file.") from None
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path.name}: cannot be read ({_reason(exc)}).") from None
+        raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
     if not head:
-        raise DataError(f"{path.name}: the file is empty; expected MNIST rows (a label then 784 pixel values).")
-    if head[:3] == b"\x00\x00\x08" and len(head) == 4 and head[3] in (1, 3):
+        raise DataError(f"{name}: the file is empty; expected MNIST rows (a label then 784 pixel values).")
+    if head[:2] == b"\x00\x00" and len(head) < 4:
+        raise DataError(f"{name}: too short ({len(head)} bytes) for an IDX file, whose header alone is 8 or 16 bytes.")
+    if head[:3] == b"\x00\x00\x08" and head[3] in (1, 3):
         return "idx3" if head[3] == 3 else "idx1"
     if head[:2] == b"\x00\x00":
-        raise DataError(f"{path.name}: an IDX file of an unsupported kind (type {head[2]:#04x}, "
-                        f"{head[3] if len(head) > 3 else '?'} dimensions); expected MNIST images or labels.")
+        raise DataError(f"{name}: an IDX file of an unsupported kind (type {head[2]:#04x}, "
+                        f"{head[3]} dimensions); expected MNIST images or labels.")
     return "csv"
 
 
@@ -166,51 +198,66 @@ def _idx_pair(path: Path, kind: str) -> tuple[Path, Path]:
     else:
         other = name.replace("labels", "images").replace("idx1", "idx3")
     stem = other.removesuffix(".gz")
-    candidates = [path.with_name(stem), path.with_name(stem + ".gz")]
-    found = next((c for c in candidates if c != path and c.is_file()), None)
-    if found is None:
-        want = "labels" if kind == "idx3" else "images"
-        raise DataError(f"{name}: the matching {want} file was not found beside it "
-                        f"(looked for {candidates[0].name} and {candidates[1].name}).")
-    return (path, found) if kind == "idx3" else (found, path)
+    candidates = [c for c in (path.with_name(stem), path.with_name(stem + ".gz")) if c != path]
+    want = "labels" if kind == "idx3" else "images"
+    for c in candidates:
+        if os.path.lexists(c):  # there, but perhaps a FIFO or a dangling link: say so, never open it
+            if (problem := file_problem(c, f"{want} file")) is not None:
+                raise DataError(f"{shown(name)}: its {want} file is unusable: {problem}")
+            return (path, c) if kind == "idx3" else (c, path)
+    raise DataError(f"{shown(name)}: the matching {want} file was not found beside it "
+                    f"(looked for {' and '.join(shown(c.name) for c in candidates)}).")
 
 
 def _read_idx_pair(images: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
     x = _read_idx(images, 3).reshape(-1, N_PIXELS)
     labels = _read_idx(labels_path, 1)
+    lname = shown(labels_path.name)
     if labels.size != x.shape[0]:
-        raise DataError(f"{labels_path.name}: {labels.size:,} labels for {x.shape[0]:,} images in {images.name}.")
+        raise DataError(f"{lname}: {labels.size:,} labels for {x.shape[0]:,} images in {shown(images.name)}.")
     bad = np.flatnonzero(labels > 9)
     if bad.size:
-        raise DataError(f"{labels_path.name}, item {bad[0] + 1}: label {labels[bad[0]]} is outside 0-9.")
+        raise DataError(f"{lname}, item {bad[0] + 1}: label {labels[bad[0]]} is outside 0-9.")
     return x, labels
 
 
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
-    """The uint8 array of an IDX file with `ndim` dimensions (images must be 28x28). Raises DataError."""
+    """The uint8 array of an IDX file with `ndim` dimensions (images must be 28x28). Raises DataError.
+
+    The item count is checked against MAX_DIGITS and the free memory before the array is allocated.
+    """
+    name, what = shown(path.name), "images" if ndim == 3 else "labels"
     try:
-        with _open(path) as f:
+        with _open(path, f"{what} file") as f:
             head = f.read(4 + 4 * ndim)
-            if len(head) < 4 + 4 * ndim or head[:4] != bytes((0, 0, 8, ndim)):
-                raise DataError(f"{path.name}: not an MNIST IDX {'images' if ndim == 3 else 'labels'} file "
+            if len(head) < 4 + 4 * ndim:
+                raise DataError(f"{name}: truncated: {len(head)} bytes, shorter than the {4 + 4 * ndim}-byte "
+                                f"header of an MNIST IDX {what} file.")
+            if head[:4] != bytes((0, 0, 8, ndim)):
+                raise DataError(f"{name}: not an MNIST IDX {what} file "
                                 f"(header {head[:4].hex()}; expected {bytes((0, 0, 8, ndim)).hex()}).")
             shape = tuple(int(s) for s in np.frombuffer(head[4:], dtype=">u4"))
             if ndim == 3 and shape[1:] != (28, 28):
-                raise DataError(f"{path.name}: images are {shape[1]}x{shape[2]} pixels; 28x28 expected.")
+                raise DataError(f"{name}: images are {shape[1]}x{shape[2]} pixels; 28x28 expected.")
             if shape[0] > _MAX_IDX_ITEMS:  # a damaged header must not ask for terabytes
-                raise DataError(f"{path.name}: its header claims {shape[0]:,} items; not an MNIST file.")
+                raise DataError(f"{name}: its header claims {shape[0]:,} items, more than {_MAX_IDX_ITEMS:,}; "
+                                "not an MNIST file (MNIST has 70,000).")
+            if problem := mnist_csv.memory_problem(int(np.prod(shape))):
+                raise DataError(f"{name}: its {shape[0]:,} items {problem}.")
             out = np.empty(shape, dtype=np.uint8)
             view = memoryview(out).cast("B")
             got = 0
             while got < out.size:
                 step = f.readinto(view[got:])
                 if not step:
-                    raise DataError(f"{path.name}: truncated: {got:,} of {out.size:,} data bytes.")
+                    raise DataError(f"{name}: truncated: {got:,} of {out.size:,} data bytes.")
                 got += step
             if f.read(1):
-                raise DataError(f"{path.name}: longer than its header says ({out.size:,} data bytes).")
+                raise DataError(f"{name}: longer than its header says ({out.size:,} data bytes).")
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path.name}: cannot be read ({_reason(exc)}).") from None
+        raise DataError(f"{name}: cannot be read ({_reason(exc)}).") from None
+    except MemoryError:
+        raise DataError(f"{name}: not enough memory for its {shape[0]:,} items.") from None
     return out
 
 
@@ -222,6 +269,8 @@ def _first_file(folder: Path, stem: str) -> Path | None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TrailingDataError):
+        return str(exc)
     if isinstance(exc, EOFError):
         return "the compressed data ends too early"
     if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
@@ -232,19 +281,28 @@ def _reason(exc: BaseException) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Cache: arrays as an .npy pair named after the source path, size and mtime
+# Cache: arrays as an .npy pair named after the source path, size and mtime, with a .meta.json
+# beside them holding a CRC-32 of each array and a fingerprint of each source.
+#
+# CRC-32 (zlib) because the cached load must stay quick: it takes ~12 ms over MNIST's 47 MB against
+# ~50 ms for blake2b, and it is there to catch damage and edits, not an attacker who can write the cache.
 
 
-def _cache_key(sources) -> tuple[Path, str] | None:
-    """(folder, file stem) for the cached arrays of `sources`, or None for files too small to bother.
+_FINGERPRINT_BLOCK = 1 << 16  # bytes hashed at each end of a source; a file of up to 1 MB is hashed whole
+_WHOLE_FILE_BYTES = 1 << 20
+
+
+def _cache_key(sources):
+    """((folder, file stem), fingerprints) for the cached arrays of `sources`, or None for files too small.
 
     The stem starts with a hash of the path, so a changed file's old entry can be found and dropped.
     """
-    parts, total = [f"v{CACHE_VERSION}"], 0
+    parts, prints, total = [f"v{CACHE_VERSION}"], [], 0
     for p in sources:
         try:
             st = p.stat()
             parts.append(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}")
+            prints.append(_fingerprint(p, st))
         except OSError:  # vanished since we looked: reading it will say so
             return None
         total += st.st_size
@@ -252,30 +310,81 @@ def _cache_key(sources) -> tuple[Path, str] | None:
         return None
     path_hash = hashlib.sha256(str(sources[0].resolve()).encode()).hexdigest()[:16]
     version_hash = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-    return cache_dir(), f"{path_hash}-{version_hash}"
+    return (cache_dir(), f"{path_hash}-{version_hash}"), prints
+
+
+def _fingerprint(path: Path, st: os.stat_result) -> dict:
+    """Size, modification and status-change times, and a blake2b of the first and last 64 KB (or all of a
+    file of up to 1 MB). ctime cannot be set back by os.utime, so an edit with its mtime restored shows."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:  # a regular file: _sniff checked it
+        if st.st_size <= _WHOLE_FILE_BYTES:
+            h.update(f.read())
+        else:
+            h.update(f.read(_FINGERPRINT_BLOCK))
+            f.seek(-_FINGERPRINT_BLOCK, os.SEEK_END)
+            h.update(f.read(_FINGERPRINT_BLOCK))
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "blocks": h.hexdigest()}
+
+
+def _crc(a: np.ndarray) -> int:
+    return zlib.crc32(memoryview(np.ascontiguousarray(a)).cast("B"))
 
 
 def _cache_read(key):
-    folder, stem = key
+    """((x, labels), None) from a matching entry; (None, None) when there is none; (None, why) when one
+    exists but does not match its checksums or its source. Never opens a file that is not regular."""
+    (folder, stem), prints = key
+    files = {part: folder / f"{stem}.{part}" for part in ("meta.json", "x.npy", "labels.npy")}
+    if file_problem(files["meta.json"]) is not None:
+        if os.path.lexists(files["meta.json"]):
+            return None, "is not a regular file"
+        return None, None  # no entry (or one whose writing was interrupted before its checksums)
     try:
-        x = np.load(folder / f"{stem}.x.npy", allow_pickle=False)
-        labels = np.load(folder / f"{stem}.labels.npy", allow_pickle=False)
+        with open(files["meta.json"], "rb") as f:
+            meta = json.loads(f.read(1 << 16))
+        sources = meta["sources"]
+        crcs = meta["x_crc"], meta["labels_crc"]
+        same_blocks = [old["blocks"] for old in sources] == [new["blocks"] for new in prints]
     except Exception:  # noqa: BLE001 -- a cache must never be why a load fails: anything odd means "rebuild"
-        return None
+        return None, "has unreadable checksums"
+    if sources != prints:
+        if same_blocks:  # only ctime moved: a chmod or a restored backup, or an edit in the middle; no alarm
+            log.info("cache entry %s: a source's status-change time moved; reading it again", stem)
+            return None, None
+        return None, "no longer matches the file (changed with its size and modification time kept)"
+    arrays = []
+    for part in ("x.npy", "labels.npy"):
+        if file_problem(files[part]) is not None:
+            return None, f"is damaged ({part.split('.')[0]} is missing or not a regular file)"
+        try:
+            arrays.append(np.load(files[part], allow_pickle=False))
+        except Exception:  # noqa: BLE001 -- as above
+            return None, "is damaged (not a readable .npy file)"
+    x, labels = arrays
     ok = (x.dtype == np.uint8 and labels.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == N_PIXELS
-          and labels.shape == (x.shape[0],) and x.shape[0] > 0 and labels.max() <= 9)
-    return (x, labels) if ok else None
+          and labels.shape == (x.shape[0],) and x.shape[0] > 0)
+    if not ok or (_crc(x), _crc(labels)) != tuple(crcs):
+        return None, "does not match its checksum (the cached arrays were changed or damaged)"
+    return (x, labels), None
 
 
 def _cache_write(key, x, labels) -> None:
-    """Save both arrays atomically and drop older versions of the same source; skip silently on failure."""
-    folder, stem = key
+    """Save both arrays, then their checksums, atomically, and drop older versions of the same source;
+    skip silently on failure (the checksums come last, so an interrupted write is never trusted)."""
+    (folder, stem), prints = key
+    meta = json.dumps({"sources": prints, "x_crc": _crc(x), "labels_crc": _crc(labels)}).encode()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for suffix, arr in ((".labels.npy", labels), (".x.npy", x)):
-            write_atomically(folder / f"{stem}{suffix}", lambda f, arr=arr: np.save(f, arr, allow_pickle=False))
+        for suffix, write in ((".labels.npy", lambda f: np.save(f, labels, allow_pickle=False)),
+                              (".x.npy", lambda f: np.save(f, x, allow_pickle=False)),
+                              (".meta.json", lambda f: f.write(meta))):
+            target = folder / f"{stem}{suffix}"
+            if os.path.lexists(target) and file_problem(target) is not None:
+                _remove(target)  # a FIFO or a dangling link in our own folder: write_atomically would refuse it
+            write_atomically(target, write)
         prefix = stem.split("-")[0] + "-"
-        for old in folder.glob(prefix + "*.npy"):
+        for old in [*folder.glob(prefix + "*.npy"), *folder.glob(prefix + "*.meta.json")]:
             if not old.name.startswith(stem + "."):
                 _remove(old)
     except OSError:

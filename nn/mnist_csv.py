@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import os
 import warnings
 from pathlib import Path
 
@@ -22,6 +23,8 @@ CSV_HEADER = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range
 _CHUNK = 1 << 18  # bytes checked per step before loadtxt parses them
 _MAX_LINE = 1 << 16  # a valid row is at most ~3,200 bytes; longer lines are reported, not buffered
 _NL, _ZERO, _NINE = 10, 48, 57  # the bytes of a newline, "0" and "9"
+MAX_DIGITS = 10_000_000  # rows or IDX items: MNIST has 70,000, EMNIST ~800,000; more is not a digit set
+_FIRST_MEMORY_CHECK = 1 << 16  # rows; then every time the count grows by a quarter (loadtxt's growth step)
 
 
 def save_csv(path, x, labels, compresslevel: int = 9) -> Path:
@@ -59,6 +62,40 @@ def save_csv(path, x, labels, compresslevel: int = 9) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------
+# Memory: a file must not ask for more than the machine has
+
+
+def memory_problem(n_bytes: int) -> str | None:
+    """Why `n_bytes` more bytes cannot be allocated now ("needs about 2.4 GB ..."), or None when they fit."""
+    available = _available_memory()
+    if available is None or n_bytes <= available:
+        return None
+    return f"needs about {n_bytes / 1e9:.2f} GB of memory and {available / 1e9:.2f} GB is available"
+
+
+def _available_memory() -> int | None:
+    """Bytes this process could still allocate: Linux MemAvailable, lowered by a cgroup v2 limit; None if unknown."""
+    found = []
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            found += [int(line.split()[1]) * 1024 for line in f if line.startswith(b"MemAvailable:")]
+    except (OSError, ValueError, IndexError):
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", "rb") as f:
+            limit = f.read().strip()
+        if limit != b"max":
+            with open("/sys/fs/cgroup/memory.current", "rb") as f:
+                found.append(int(limit) - int(f.read()))
+    except (OSError, ValueError):
+        pass
+    return max(min(found), 0) if found else None
+
+
+# ----------------------------------------------------------------------------------------------
 # CSV reader: np.loadtxt parses; the lines it is given are checked first for what it would let pass
 
 
@@ -79,6 +116,9 @@ def read_csv(f, name: str, chunk_size: int = _CHUNK) -> tuple[np.ndarray, np.nda
             rows = np.loadtxt(lines, delimiter=",", dtype=np.uint8, comments=None, ndmin=2, encoding="latin-1")
         except ValueError:  # loadtxt refused a line of the block it was reading: which one, and why?
             raise lines.first_bad_in_block() from None
+        except MemoryError:  # the checks below guess; an allocation that fails anyway is still a clear error
+            raise DataError(f"{name}: not enough memory for its rows (ran out after {lines.rows:,} rows of "
+                            f"{N_FIELDS} values); MNIST has 70,000 rows.") from None
     x, labels = _split_rows(rows)
     # A field's bytes are its digits unless it has leading zeros; only those can hide 4 or more digits.
     if lines.n_bytes != labels.size * (2 * N_FIELDS) + _extra_digits(x):
@@ -108,6 +148,26 @@ class _CheckedLines:
         self.block, self.block_start = [], 0  # the lines being read, and the line number before them
         self.error: DataError | None = None
         self._carry = b""  # the start of a line whose end is not read yet
+        self._next_check = _FIRST_MEMORY_CHECK
+
+    @property
+    def rows(self) -> int:
+        """Data rows handed over so far."""
+        return self.line_no - self.header
+
+    def _too_many(self) -> bool:
+        """Whether the rows so far pass MAX_DIGITS, or loadtxt's next growth would not fit in memory; sets `error`."""
+        if self.rows > MAX_DIGITS:
+            self._fail(f"line {self.header + MAX_DIGITS + 1}: more than {MAX_DIGITS:,} digit rows; "
+                       "MNIST has 70,000, so this is not an MNIST file")
+            return True
+        if self.rows >= self._next_check:
+            self._next_check = self.rows + self.rows // 4
+            if problem := memory_problem(self.rows * N_FIELDS // 2):  # loadtxt grows its buffer by ~a quarter
+                self._fail(f"line {self.line_no}: {self.rows:,} rows so far and its rows {problem}; "
+                           "MNIST has 70,000 rows")
+                return True
+        return False
 
     def __iter__(self):
         for block, first in self._blocks():
@@ -125,6 +185,8 @@ class _CheckedLines:
                 self.line_no += len(lines)
                 self.n_bytes += len(block)
                 yield from lines
+                if self._too_many():
+                    return
                 continue
             for i, line in enumerate(lines):  # the fast verdict was no: find the line
                 if (problem := _line_problem(line)) is not None:
@@ -135,6 +197,8 @@ class _CheckedLines:
                 self.line_no += 1
                 self.n_bytes += len(line) + 1
                 yield line
+            if self._too_many():
+                return
 
     def _clean(self, block: bytes, lines: list) -> bool:
         """Whether `lines` hold nothing loadtxt would let pass wrongly (or a first row of the wrong size).
@@ -174,18 +238,23 @@ class _CheckedLines:
                 return
 
     def _skip_header(self, lines: list) -> bool:
-        """Whether lines[0] is not data: a header is 785 names, the first not a number (label,1x1,...).
+        """Whether lines[0] is not data: a header is 785 names, none of them a number (label,1x1,...).
 
-        Sets `header`, or `error` when the first field is not a number but the line has the wrong size.
+        A header is known by its shape, never by failing to parse: a first line whose first field is
+        not a number but which is not 785 names either (a row with a bad label such as "x") sets
+        `error`, naming line 1. Sets `header` when it is one.
         """
         fields = lines[0].split(b",") if lines else [b""]
         if not fields[0].strip() or _is_number(fields[0]):
             return False
-        if len(fields) != N_FIELDS:
-            self._fail(f"line 1: neither a header ({N_FIELDS} column names such as label,1x1,...,28x28; "
-                       f"this line has {len(fields)}) nor a row of digits")
-        else:
+        numbers = sum(map(_is_number, fields))
+        if len(fields) == N_FIELDS and not numbers:
             self.header = self.line_no = 1
+            return True
+        shape = f"this line has {len(fields)}" if len(fields) != N_FIELDS else f"{numbers} of its fields are numbers"
+        row = _line_problem(lines[0])
+        self._fail(f"line 1: neither a header ({N_FIELDS} column names such as label,1x1,...,28x28; {shape}) "
+                   f"nor a row of digits" + (f" ({row})" if row and len(fields) == N_FIELDS else ""))
         return True
 
     def first_bad_in_block(self) -> DataError:

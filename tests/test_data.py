@@ -186,7 +186,10 @@ def test_header_is_known_by_its_shape(tmp_path):
 
 @pytest.mark.parametrize("first, problem", [
     (b"label,1x1,1x2", "line 1: neither a header (785 column names such as label,1x1,...,28x28; this line has 3)"),
-    (b"x," + b",".join([b"0"] * 784), None),  # 785 fields, first not a number: a header, as before
+    (b"x," + b",".join([b"0"] * 784), "line 1: neither a header (785 column names such as label,1x1,...,28x28; "
+                                      "784 of its fields are numbers) nor a row of digits (label 'x' is not"),
+    (b"label," + b",".join([b"0"] * 784), "line 1: neither a header"),  # names, then numbers: a damaged row
+    (b"-1," + b",".join([b"7"] * 784), "line 1: label '-1' is not a whole number"),
     (b" 5," + b",".join([b"0"] * 784), "line 1: label ' 5' is not a whole number"),
     (b"-1," + b",".join([b"0"] * 784), "line 1: label '-1' is not a whole number"),
     (b"5," + b",".join([b"0"] * 783), "line 1: 783 pixel values; 784 expected"),
@@ -254,7 +257,7 @@ def test_empty_and_header_only_files(tmp_path, content, problem):
 
 
 def test_unreadable_files_give_data_errors(tmp_path):
-    with pytest.raises(DataError, match="missing.csv: file not found"):
+    with pytest.raises(DataError, match=r"missing\.csv does not exist\.$"):
         load_mnist(tmp_path / "missing.csv")
     with pytest.raises(DataError, match="is a folder"):
         load_mnist(tmp_path)
