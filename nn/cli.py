@@ -176,10 +176,16 @@ def _paths(train: str | None, test: str | None):
 
 def _load(path, what: str):
     from .data import load_mnist
+    from .files import file_problem
 
-    if not Path(path).exists():
-        raise ConfigError(f"The {what} file {path} does not exist.")
-    return load_mnist(path)
+    problem = file_problem(path, f"{what} file")
+    if problem is not None:  # a folder, a FIFO, a loop of links: named as such, never opened
+        raise ConfigError(f"The {what} file: {problem}")
+    notes: list[str] = []
+    x, labels = load_mnist(path, notes=notes)
+    for note in notes:  # e.g. a cache entry that no longer matched and was rebuilt
+        print(note, file=sys.stderr)
+    return x, labels
 
 
 # ----- train (nn/cli_train.py) ------------------------------------------------------------------
