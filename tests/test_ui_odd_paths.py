@@ -211,3 +211,24 @@ def test_an_autosave_into_a_models_symlink_loop_goes_to_the_data_folder(tmp_path
     assert app.run() == 0
     saved = list((tmp_path / "xdg" / "digit-recognizer").glob("autosave-*.npz"))
     assert len(saved) == 1 and str(saved[0]) in app.state.message and "cannot be written" in app.state.message
+
+
+def test_a_rebuilt_cache_entry_is_said_in_the_data_message(tmp_path, monkeypatch):
+    """The parse cache's checksum caught a changed entry: the window's data message says so."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from ui.jobs import load_data
+
+    monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "cache"))
+    sample = Path(__file__).resolve().parent.parent / "assets" / "mnist_sample_train.csv.gz"
+    first = load_data(tmp_path, str(sample), None)
+    assert first["cache_notes"] == []
+    for cached in (tmp_path / "cache").rglob("*labels*.npy"):
+        labels = np.load(cached)
+        np.save(cached, np.zeros_like(labels))  # valid values, wrong data
+    again = load_data(tmp_path, str(sample), None)
+    assert again["cache_notes"], "the damaged entry was used without a word"
+    assert np.array_equal(np.concatenate([again["labels_train"], again["labels_val"]]).sum(),
+                          np.concatenate([first["labels_train"], first["labels_val"]]).sum())

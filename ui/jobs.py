@@ -45,13 +45,13 @@ def load_data(root: Path, train_path: str | None = None, test_path: str | None =
     `keep`: a DataInfo whose test (or training) arrays are kept when only one file is given.
     """
     from nn import data as nd
-    out: dict[str, Any] = {"note": "", "is_sample": False}
+    out: dict[str, Any] = {"note": "", "is_sample": False, "cache_notes": []}
     if train_path is None and test_path is None:
         paths = nd.default_paths(str(root))
         train_path, test_path = paths.train, paths.test
         out["note"], out["is_sample"] = paths.note or "", bool(paths.is_sample)
     if train_path:
-        x, labels = nd.load_mnist(str(train_path))
+        x, labels = nd.load_mnist(str(train_path), notes=out["cache_notes"])
         n = len(x)
         n_val = min(5000, n // 12) if n >= 24 else 0
         if n_val:
@@ -64,7 +64,7 @@ def load_data(root: Path, train_path: str | None = None, test_path: str | None =
         out.update(x_train=keep.x_train, labels_train=keep.labels_train, x_val=keep.x_val,
                    labels_val=keep.labels_val, train_path=keep.train_path)
     if test_path:
-        out["x_test"], out["labels_test"] = nd.load_mnist(str(test_path))
+        out["x_test"], out["labels_test"] = nd.load_mnist(str(test_path), notes=out["cache_notes"])
         out["test_path"] = str(test_path)
     elif keep is not None:
         out.update(x_test=keep.x_test, labels_test=keep.labels_test, test_path=keep.test_path)
@@ -131,7 +131,9 @@ class DataLoader:
             msg += f". {d.note}"
         else:
             msg += "."
-        self.say(msg, "warn" if d.is_sample else "ok")
+        if r.get("cache_notes"):  # a parsed copy that no longer matched its file was rebuilt: say so once
+            msg += " " + " ".join(r["cache_notes"])
+        self.say(msg, "warn" if d.is_sample or r.get("cache_notes") else "ok")
         self.on_loaded()
         return True
 
