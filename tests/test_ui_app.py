@@ -226,6 +226,19 @@ def test_bad_setting_refuses_training_with_the_reason(app, shapes):
     assert app.f_epochs.error and app.f_epochs.value == 10
 
 
+@pytest.mark.parametrize("field", ["f_layers", "f_lr", "f_epochs", "f_batch"])
+def test_an_emptied_field_is_an_error_not_a_default(app, shapes, field):
+    """An empty Hidden layers field trained 256,128 before: empty is a mistake, as on the command line."""
+    give_data(app, shapes)
+    box = getattr(app, field)
+    kept = box.value
+    box.set_text("")
+    assert box.error and "empty" in box.error and box.value == kept
+    key(app, pygame.K_SPACE, unicode=" ")
+    frames(app)
+    assert app.training.trainer is None and "Fix the red field first" in app.state.message
+
+
 # ----- training -----------------------------------------------------------------------------------
 def test_train_pause_stop_and_autosave_on_quit(root, shapes):
     app = make_app(root)

@@ -21,7 +21,7 @@ OPTIMIZERS = CHOICES["optimizer"]
 
 def parse_setting(name: str, text: str):
     """Parse and validate one field (raises ConfigError with the reason)."""
-    cfg = tr.TrainingConfig.from_strings(**{name: text})
+    cfg = tr.TrainingConfig.from_strings(empty_is_default=False, **{name: text})  # empty is a mistake
     return getattr(cfg, name)
 
 
@@ -85,7 +85,7 @@ class SettingsForm:
         for _, setting, _, w in self.cells:
             values[setting] = (w.good_text if isinstance(w, TextBox) else
                                ("on" if w.value else "off") if isinstance(w, Toggle) else w.value)
-        return tr.TrainingConfig.from_strings(**values)
+        return tr.TrainingConfig.from_strings(empty_is_default=False, **values)
 
     def fill_from(self, net) -> None:
         """Make the settings match a loaded model, so Train continues it."""
