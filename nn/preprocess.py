@@ -334,7 +334,9 @@ def open_image(path) -> Image.Image:
         raise DataError(problem.removeprefix(shown(path) + " "))
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check the size ourselves
+            # We check the size ourselves; and "Corrupt EXIF data" from a damaged TIFF or JPEG is a
+            # multi-line warning on stderr that says nothing the user can act on: the pixels decode or not.
+            warnings.simplefilter("ignore")
             with Image.open(path, formats=FORMATS) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise DataError(f"the image is {im.width}x{im.height}; scale it below "
