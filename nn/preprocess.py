@@ -19,12 +19,15 @@ Only NumPy and Pillow; this module never imports pygame.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
 from .errors import DataError
+from .files import file_problem, shown
 
 SIZE = 28  # output side, like MNIST
 BOX = 20  # the longer side of the digit after fitting
@@ -327,9 +330,14 @@ def open_image(path) -> Image.Image:
 
     from PIL import ImageOps, UnidentifiedImageError
 
-    from .files import file_problem, shown
-
-    problem = file_problem(path, "picture")
+    try:  # one stat for the usual regular file; file_problem (10 us, 1.5 % of predict's time) words the rest
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, TypeError, ValueError):
+        regular = False
+    try:
+        problem = None if regular else file_problem(path, "picture")
+    except (TypeError, ValueError) as exc:  # e.g. a NUL in the name
+        raise DataError(f"not a usable file name ({_one_line(exc)})") from None
     if problem:
         raise DataError(problem.removeprefix(shown(path) + " "))
     try:

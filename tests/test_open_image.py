@@ -140,6 +140,8 @@ def test_a_missing_file_or_a_folder(tmp_path):
         open_image(tmp_path / "nothing.png")
     with pytest.raises(DataError, match="^is a folder"):
         open_image(tmp_path)
+    with pytest.raises(DataError, match="^not a usable file name"):
+        open_image(str(tmp_path / "a\0b.png"))
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no mkfifo on this system")
