@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import socket
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +44,7 @@ SPLITS = (("train", "train-images-idx3-ubyte.gz"), ("test", "t10k-images-idx3-ub
 TIMEOUT_S = 30.0
 MAX_BYTES = 200 * 1024**2  # per file: 20 times MNIST's largest (9.9 MB), far below a full disk
 MIN_RATE = 1024  # bytes a second, averaged over each `timeout`-long stretch of a download
+HEADER_TIMEOUTS = 2  # the response's headers, redirects included, within this many timeouts
 _BLOCK = 1 << 16
 
 Progress = Callable[[str, int, "int | None"], None]  # (file name, bytes received, total bytes or None)
@@ -103,7 +106,7 @@ def _get(url: str, path: Path, progress, timeout: float) -> str:
     name = path.name
     request = urllib.request.Request(url, headers={"User-Agent": "digit-recognizer"})
     digest = hashlib.md5()
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(path, "wb") as out:
+    with _open(request, timeout) as response, open(path, "wb") as out:
         total = response.headers.get("Content-Length")
         total = int(total) if total and total.isdigit() else None
         if total is not None and total > MAX_BYTES:
@@ -132,6 +135,58 @@ def _get(url: str, path: Path, progress, timeout: float) -> str:
     if total is not None and received != total:
         raise DataError(f"truncated: {received:,} of {total:,} bytes")
     return digest.hexdigest()
+
+
+def _open(request, timeout: float):
+    """urlopen(request), except that the status line and headers, redirects included, must all arrive
+    within HEADER_TIMEOUTS x timeout (each socket read has `timeout`; a header sent a byte a second
+    would pass that for ever). Raises DataError when they do not, else what urlopen raises."""
+    sockets, lock, state = [], threading.Lock(), {"done": False, "cut": False}
+
+    def watched(connection_class):
+        class Watched(connection_class):
+            def connect(self):
+                super().connect()
+                sockets.append(self.sock)
+        return Watched
+
+    handlers = []
+    for base in (urllib.request.HTTPHandler, getattr(urllib.request, "HTTPSHandler", None)):
+        if base is not None:  # HTTPSHandler exists only when Python has ssl
+            handlers.append(type("Watched" + base.__name__, (base,), {
+                "do_open": lambda self, http_class, req, _base=base, **kw: _base.do_open(
+                    self, watched(http_class), req, **kw)}))
+
+    def cut():
+        with lock:
+            if state["done"]:
+                return
+            state["cut"] = True
+            for sock in sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+                except OSError:
+                    pass
+
+    seconds = HEADER_TIMEOUTS * timeout
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    response = None
+    try:
+        response = urllib.request.build_opener(*handlers).open(request, timeout=timeout)
+    except Exception:
+        if not state["cut"]:
+            raise
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+    if state["cut"]:  # also when the cut came just as the headers were complete: its socket is shut
+        if response is not None:
+            response.close()
+        raise DataError(f"too slow: no complete response within {seconds:g} s")
+    return response
 
 
 def _reason(exc: BaseException) -> str:

@@ -31,9 +31,21 @@ def idx_gz(arr: np.ndarray) -> bytes:
 class Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the mirror folders; under /truncated/ it promises more bytes than it sends, under
     /endless/ it streams zeros with no Content-Length until the client hangs up, under /trickle/ it
-    sends one byte a second, and under /huge/ it announces a terabyte."""
+    sends one byte a second (under /slowheaders/ a header byte each 0.5 s), and under /huge/ it
+    announces a terabyte."""
 
     def do_GET(self):
+        if self.path.startswith("/slowheaders/"):  # a status line, then a header a byte each 0.5 s
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+                for _ in range(120):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+            return
         if self.path.startswith(("/endless/", "/trickle/", "/huge/")):
             self.send_response(200)
             if self.path.startswith("/huge/"):
@@ -97,6 +109,7 @@ def mirrors(tmp_path_factory):
     yield {
         "good": base + "good/", "corrupt": base + "corrupt/", "missing": base + "missing/",
         "truncated": base + "truncated/", "endless": base + "endless/", "trickle": base + "trickle/",
+        "slowheaders": base + "slowheaders/",
         "huge": base + "huge/", "dead": f"http://127.0.0.1:{dead_port}/",
         "hung": f"http://127.0.0.1:{hung.getsockname()[1]}/", "md5": md5, "arrays": arrays,
     }
@@ -211,3 +224,12 @@ def test_a_one_byte_a_second_trickle_trips_the_timeout(tmp_path, mirrors):
         download_mnist(tmp_path, mirrors=[mirrors["trickle"]], md5={name: mirrors["md5"][name]}, timeout=2)
     assert time.monotonic() - start < 5, info.value
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_headers_sent_a_byte_at_a_time_trip_the_timeout(tmp_path, mirrors):
+    """Every read comes within the 1 s timeout; the headers as a whole must come within 2 s."""
+    name = "train-labels-idx1-ubyte.gz"
+    start = time.monotonic()
+    with pytest.raises(DataError, match="too slow: no complete response within 2 s"):
+        download_mnist(tmp_path, mirrors=[mirrors["slowheaders"]], md5={name: mirrors["md5"][name]}, timeout=1)
+    assert time.monotonic() - start < 4
