@@ -3,14 +3,23 @@
 Standard library only (urllib). Each file is tried on every mirror in turn until one gives the whole
 file with the right MD5; only when all four are in hand are the CSV files written, atomically, so a
 failed or interrupted download leaves nothing behind.
+
+A mirror cannot make it use unbounded memory, disk or time: each file streams to a temporary folder
+(never held in memory), at most MAX_BYTES of it (MNIST's largest is 9.9 MB), and `timeout` bounds
+not only each wait for bytes but also the pace: every `timeout` seconds of the body must bring at
+least MIN_RATE bytes a second on average, so a mirror trickling one byte a second fails in about
+`timeout` seconds instead of never.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
+import socket
 import sys
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -33,6 +42,9 @@ MNIST_MD5 = {
 }
 SPLITS = (("train", "train-images-idx3-ubyte.gz"), ("test", "t10k-images-idx3-ubyte.gz"))
 TIMEOUT_S = 30.0
+MAX_BYTES = 200 * 1024**2  # per file: 20 times MNIST's largest (9.9 MB), far below a full disk
+MIN_RATE = 1024  # bytes a second, averaged over each `timeout`-long stretch of a download
+HEADER_TIMEOUTS = 2  # the response's headers, redirects included, within this many timeouts
 _BLOCK = 1 << 16
 
 Progress = Callable[[str, int, "int | None"], None]  # (file name, bytes received, total bytes or None)
@@ -53,7 +65,7 @@ def download_mnist(dest_dir="MNIST", mirrors=MIRRORS, progress: Progress | None 
         raise DataError("No mirrors to download MNIST from; pass --mirror URL.")
     with tempfile.TemporaryDirectory(prefix="mnist-download-") as tmp:
         for name, digest in md5.items():
-            Path(tmp, name).write_bytes(_fetch(name, digest, mirrors, progress, timeout, log))
+            _fetch(Path(tmp, name), digest, mirrors, progress, timeout, log)
         dest = Path(dest_dir)
         dest.mkdir(parents=True, exist_ok=True)
         written = []
@@ -63,18 +75,19 @@ def download_mnist(dest_dir="MNIST", mirrors=MIRRORS, progress: Progress | None 
     return written[0], written[1]
 
 
-def _fetch(name: str, digest: str, mirrors, progress, timeout: float, log) -> bytes:
-    """The bytes of `name` from the first mirror that gives all of them with MD5 `digest`."""
+def _fetch(path: Path, digest: str, mirrors, progress, timeout: float, log) -> None:
+    """Write `path.name` from the first mirror that gives all of it with MD5 `digest` to `path`."""
+    name = path.name
     failures = []
     for base in mirrors:
         url = base + name
         try:
-            data = _get(url, name, progress, timeout)
-            got = hashlib.md5(data).hexdigest()
+            got = _get(url, path, progress, timeout)
             if got != digest:
                 raise DataError(f"MD5 {got} does not match the expected {digest}")
-            return data
+            return
         except (OSError, DataError, http.client.HTTPException, ValueError) as exc:
+            path.unlink(missing_ok=True)
             reason = _reason(exc)
             failures.append(f"{base}: {reason}")
             if log:
@@ -83,23 +96,97 @@ def _fetch(name: str, digest: str, mirrors, progress, timeout: float, log) -> by
                     "Check the internet connection, or pass --mirror URL.")
 
 
-def _get(url: str, name: str, progress, timeout: float) -> bytes:
-    """All the bytes at `url`; raises DataError when fewer arrive than the server announced."""
+def _get(url: str, path: Path, progress, timeout: float) -> str:
+    """Stream the bytes at `url` into `path`; returns their MD5 (hex).
+
+    Raises DataError when fewer arrive than the server announced, more than MAX_BYTES are sent (or
+    announced), or the pace over `timeout` seconds falls below MIN_RATE; TimeoutError when no byte
+    comes for `timeout` seconds.
+    """
+    name = path.name
     request = urllib.request.Request(url, headers={"User-Agent": "digit-recognizer"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    digest = hashlib.md5()
+    with _open(request, timeout) as response, open(path, "wb") as out:
         total = response.headers.get("Content-Length")
         total = int(total) if total and total.isdigit() else None
-        chunks, received = [], 0
+        if total is not None and total > MAX_BYTES:
+            raise DataError(f"the mirror announces {total:,} bytes, more than the {MAX_BYTES:,} an MNIST file "
+                            "can be; refused")
+        read = getattr(response, "read1", response.read)  # read1: what has arrived, not a full block
+        received = 0
+        mark_time, mark_bytes = time.monotonic(), 0
         if progress:
             progress(name, 0, total)
-        while block := response.read(_BLOCK):
-            chunks.append(block)
+        while block := read(_BLOCK):
             received += len(block)
+            if received > MAX_BYTES:
+                raise DataError(f"the mirror sent more than {MAX_BYTES:,} bytes, more than an MNIST file can be; "
+                                "stopped")
+            out.write(block)
+            digest.update(block)
             if progress:
                 progress(name, received, total)
+            now = time.monotonic()
+            if now - mark_time >= timeout:
+                if (received - mark_bytes) < MIN_RATE * (now - mark_time):
+                    raise DataError(f"too slow: {received - mark_bytes:,} bytes in {now - mark_time:.1f} s "
+                                    f"(at least {MIN_RATE // 1024} KB/s needed; the timeout is {timeout:g} s)")
+                mark_time, mark_bytes = now, received
     if total is not None and received != total:
         raise DataError(f"truncated: {received:,} of {total:,} bytes")
-    return b"".join(chunks)
+    return digest.hexdigest()
+
+
+def _open(request, timeout: float):
+    """urlopen(request), except that the status line and headers, redirects included, must all arrive
+    within HEADER_TIMEOUTS x timeout (each socket read has `timeout`; a header sent a byte a second
+    would pass that for ever). Raises DataError when they do not, else what urlopen raises."""
+    sockets, lock, state = [], threading.Lock(), {"done": False, "cut": False}
+
+    def watched(connection_class):
+        class Watched(connection_class):
+            def connect(self):
+                super().connect()
+                sockets.append(self.sock)
+        return Watched
+
+    handlers = []
+    for base in (urllib.request.HTTPHandler, getattr(urllib.request, "HTTPSHandler", None)):
+        if base is not None:  # HTTPSHandler exists only when Python has ssl
+            handlers.append(type("Watched" + base.__name__, (base,), {
+                "do_open": lambda self, http_class, req, _base=base, **kw: _base.do_open(
+                    self, watched(http_class), req, **kw)}))
+
+    def cut():
+        with lock:
+            if state["done"]:
+                return
+            state["cut"] = True
+            for sock in sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+                except OSError:
+                    pass
+
+    seconds = HEADER_TIMEOUTS * timeout
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    response = None
+    try:
+        response = urllib.request.build_opener(*handlers).open(request, timeout=timeout)
+    except Exception:
+        if not state["cut"]:
+            raise
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+    if state["cut"]:  # also when the cut came just as the headers were complete: its socket is shut
+        if response is not None:
+            response.close()
+        raise DataError(f"too slow: no complete response within {seconds:g} s")
+    return response
 
 
 def _reason(exc: BaseException) -> str:
@@ -141,7 +228,8 @@ def add_download_arguments(parser) -> None:
                         help="base URL holding the four MNIST .gz files; repeat to try several "
                              "(default: " + ", ".join(MIRRORS) + ")")
     parser.add_argument("--timeout", type=_seconds, default=TIMEOUT_S, metavar="SECONDS",
-                        help=f"network timeout per request (default: {TIMEOUT_S:g})")
+                        help=f"seconds without a byte, or below 1 KB/s on average, before a mirror is given up "
+                             f"(default: {TIMEOUT_S:g})")
 
 
 def run_download(args) -> int:

@@ -84,6 +84,8 @@ def load_model(path) -> tuple[Network, dict]:
     Everything is checked before a Network is built, so a failed load changes nothing. Only the
     entries the format uses are read (others are ignored), each after its uncompressed size has been
     checked against what the layer sizes allow, so a small hostile file cannot use gigabytes.
+    The metadata is informational, so an invalid value in it never refuses the file: it is left out
+    of the returned metadata (see clean_metadata), and the rest loads.
     """
     path = Path(path)
     name = path.name
@@ -227,6 +229,7 @@ def _read_model(zf: zipfile.ZipFile, name: str) -> tuple[Network, dict]:
         meta = None
     if not isinstance(meta, dict):
         raise ModelFileError(f"{name}: the metadata is not a JSON object; the file is damaged.")
+    meta = clean_metadata(meta)
     weights = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         for key, shape in ((f"w{l}", (n_in, n_out)), (f"b{l}", (n_out,))):
@@ -249,8 +252,7 @@ def _read_model(zf: zipfile.ZipFile, name: str) -> tuple[Network, dict]:
     if not np.isfinite(probe).all():
         raise ModelFileError(f"{name}: its weights are so large that the network's output is not a number; "
                              "the file is damaged.")
-    if "epochs_trained" in meta:
-        meta["epochs_trained"] = net.epochs_trained = _count(meta["epochs_trained"])
+    net.epochs_trained = meta.get("epochs_trained", 0)
     _load_optimizer_state(net, zf, name)
     return net, meta
 
@@ -297,9 +299,101 @@ def _finite(value) -> bool:
         return False
 
 
-def _count(value) -> int:
-    """A non-negative whole number from the metadata, else 0."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+# ----- metadata: informational, so an invalid value is dropped, never the whole file -----------
+
+MAX_COUNT = 10**9  # epochs, versions, ...: whole numbers from 0 up to this
+MAX_TEXT = 10_000  # characters of a text value (a path, a command line, a date)
+MAX_DEPTH = 16  # nesting of lists and objects below a top-level key
+MAX_HISTORY = 100_000  # epochs in a history (the trainer allows far fewer)
+
+
+def _number(value, lo: float = -math.inf, hi: float = math.inf) -> bool:
+    """A JSON number (not a bool) that is finite (an int beyond float range is not) and in [lo, hi]."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value) and lo <= value <= hi
+
+
+def _whole(value, lo: int = 0, hi: int = MAX_COUNT) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_TEXT
+
+
+def _plain(value, depth: int = 0) -> bool:
+    """JSON of at most MAX_DEPTH levels whose numbers are all finite and texts at most MAX_TEXT long."""
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(_plain(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT
+    return value is None or isinstance(value, bool) or _number(value)
+
+
+def _fraction(v) -> bool:
+    return _number(v, 0.0, 1.0)
+
+
+def _loss(v) -> bool:
+    return _number(v, 0.0)
+
+
+def _seconds(v) -> bool:
+    return _number(v, 0.0)
+
+
+def _name_or_names(v) -> bool:
+    return _text(v) or (isinstance(v, list) and len(v) <= 1000 and all(_text(a) for a in v))
+
+
+def _layers(v) -> bool:
+    return isinstance(v, list) and len(v) <= 1000 and all(_whole(n, 1) for n in v)
+
+
+# What each key the programs read must be (README, "Model files"). Other keys are kept when _plain.
+_HYPER = {"layers": _layers, "activation": _name_or_names, "loss": _text, "optimizer": _text,
+          "schedule": _text, "lr": lambda v: _number(v, 0.0) and v > 0, "momentum": lambda v: _number(v, 0.0, 1.0),
+          "weight_decay": lambda v: _number(v, 0.0), "batch_size": lambda v: _whole(v, 1),
+          "seed": lambda v: v is None or _whole(v, 0, 2**63 - 1), "epochs": lambda v: _whole(v, 1),
+          "augment": lambda v: isinstance(v, bool), "train_limit": lambda v: v is None or _whole(v, 1)}
+_EPOCH = {"epoch": lambda v: _whole(v, 1), "train_loss": _loss, "val_loss": _loss, "test_loss": _loss,
+          "val_accuracy": _fraction, "test_accuracy": _fraction, "accuracy": _fraction, "seconds": _seconds}
+_TOP = {"created": _text, "command": _text, "train_data": _text, "test_data": _text, "source": _text,
+        "preprocessing_version": _whole, "epochs_trained": _whole, "epochs": _whole,
+        "test_accuracy": _fraction, "accuracy": _fraction, "val_accuracy": _fraction,
+        "test_loss": _loss, "val_loss": _loss, "train_loss": _loss, "seconds": _seconds,
+        "stopped": lambda v: isinstance(v, bool)}
+
+
+def _checked(obj: dict, rules: dict, depth: int) -> dict:
+    """A new dict of the entries of `obj` (at `depth`) that pass their rule, or _plain without one."""
+    return {k: v for k, v in obj.items() if (rules[k](v) if k in rules else _plain(v, depth + 1))}
+
+
+def clean_metadata(meta: dict) -> dict:
+    """The metadata with every invalid value left out; a new dict, `meta` is not changed.
+
+    Rule: metadata is informational, so an invalid value is dropped and the rest of the file loads.
+    Valid means: every number finite (JSON's 1e400 reads as inf; an integer like 10^400 is beyond
+    float range); accuracies in [0, 1], losses and seconds >= 0, counts whole numbers in
+    [0, MAX_COUNT] (an epoch from 1); texts at most MAX_TEXT characters; `hyperparameters` and
+    `training` objects, `history` a list (at most MAX_HISTORY) of objects, each checked key by key
+    (an entry that is not an object is dropped); nothing nested deeper than MAX_DEPTH.
+    """
+    out = {}
+    for key, value in meta.items():
+        if key in ("hyperparameters", "training"):
+            if isinstance(value, dict):
+                out[key] = _checked(value, _HYPER, 1)
+        elif key == "history":
+            if isinstance(value, list) and len(value) <= MAX_HISTORY:
+                out[key] = [_checked(h, _EPOCH, 2) for h in value if isinstance(h, dict)]
+        elif _TOP[key](value) if key in _TOP else _plain(value):
+            out[key] = value
+    return out
 
 
 def _load_optimizer_state(net: Network, zf: zipfile.ZipFile, name: str) -> None:

@@ -19,12 +19,15 @@ Only NumPy and Pillow; this module never imports pygame.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
 from .errors import DataError
+from .files import file_problem, shown
 
 SIZE = 28  # output side, like MNIST
 BOX = 20  # the longer side of the digit after fitting
@@ -307,20 +310,42 @@ def naive_resize(image) -> np.ndarray:
     return np.clip(out, 0, 1, out=out)
 
 
-def open_image(path) -> Image.Image:
-    """Read an image file (PNG, JPEG, BMP, ...) fully, upright as its EXIF orientation says.
+# The formats a digit drawing or photo comes in; Pillow is never asked to try any other. Each further
+# decoder is more code that a damaged file can break in new ways (damaged AVIF, DDS and BLP raised
+# RuntimeError and NotImplementedError), and EPS/PS would run Ghostscript, where `{ } loop` never ends.
+# Common ones first: Pillow imports every plugin the first time a name outside its common five is tried.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "PPM", "TIFF", "WEBP", "ICO")  # PPM also reads PGM, PBM
+FORMATS_SHOWN = "PNG, JPEG, BMP, GIF, TIFF, WebP, PPM/PGM/PBM or ICO"
 
-    Raises DataError with a short reason for a missing, unreadable, damaged or too large file
-    (the size is checked from the header, before any pixel is decoded).
+
+def open_image(path) -> Image.Image:
+    """Read an image file fully, upright as its EXIF orientation says; only the FORMATS are opened.
+
+    Raises DataError with a short reason (the caller names the file) for anything that goes wrong:
+    a missing file or a non-regular one (a FIFO would block forever; refused before opening), another
+    format, a damaged or too large image (the size is checked from the header, before any pixel is
+    decoded), or any exception from a decoder, so one bad file in a batch is only that file's error.
     """
     import warnings
 
     from PIL import ImageOps, UnidentifiedImageError
 
+    try:  # one stat for the usual regular file; file_problem (10 us, 1.5 % of predict's time) words the rest
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, TypeError, ValueError):
+        regular = False
+    try:
+        problem = None if regular else file_problem(path, "picture")
+    except (TypeError, ValueError) as exc:  # e.g. a NUL in the name
+        raise DataError(f"not a usable file name ({_one_line(exc)})") from None
+    if problem:
+        raise DataError(problem.removeprefix(shown(path) + " "))
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check the size ourselves
-            with Image.open(path) as im:
+            # We check the size ourselves; and "Corrupt EXIF data" from a damaged TIFF or JPEG is a
+            # multi-line warning on stderr that says nothing the user can act on: the pixels decode or not.
+            warnings.simplefilter("ignore")
+            with Image.open(path, formats=FORMATS) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise DataError(f"the image is {im.width}x{im.height}; scale it below "
                                     f"{MAX_PIXELS // 1_000_000} megapixels first")
@@ -328,13 +353,19 @@ def open_image(path) -> Image.Image:
                 return ImageOps.exif_transpose(im)  # phone photos store "rotate me" instead of rotating
     except DataError:
         raise
-    except FileNotFoundError:
+    except FileNotFoundError:  # removed since file_problem looked
         raise DataError("no such file") from None
     except IsADirectoryError:
         raise DataError("is a folder, not an image") from None
     except UnidentifiedImageError:
-        raise DataError("not an image file Pillow can read") from None
+        raise DataError(f"not an image of a kind read here ({FORMATS_SHOWN})") from None
     except Image.DecompressionBombError:
         raise DataError("the image is too large") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated or damaged image data
-        raise DataError(f"damaged image ({exc})") from None
+        raise DataError(f"damaged image ({_one_line(exc)})") from None
+    except Exception as exc:  # any other decoder failure (RuntimeError, struct.error, ...) is this file's
+        raise DataError(f"damaged image ({type(exc).__name__}: {_one_line(exc)})") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__

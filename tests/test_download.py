@@ -9,6 +9,7 @@ import hashlib
 import http.server
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,38 @@ def idx_gz(arr: np.ndarray) -> bytes:
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the mirror folders; under /truncated/ it promises more bytes than it sends."""
+    """Serves the mirror folders; under /truncated/ it promises more bytes than it sends, under
+    /endless/ it streams zeros with no Content-Length until the client hangs up, under /trickle/ it
+    sends one byte a second (under /slowheaders/ a header byte each 0.5 s), and under /huge/ it
+    announces a terabyte."""
 
     def do_GET(self):
+        if self.path.startswith("/slowheaders/"):  # a status line, then a header a byte each 0.5 s
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+                for _ in range(120):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+            return
+        if self.path.startswith(("/endless/", "/trickle/", "/huge/")):
+            self.send_response(200)
+            if self.path.startswith("/huge/"):
+                self.send_header("Content-Length", str(10**12))
+            self.end_headers()
+            self.close_connection = True
+            block, pause = (bytes(1 << 16), 0) if not self.path.startswith("/trickle/") else (b"\x1f", 1.0)
+            try:
+                for _ in range(100_000 if pause == 0 else 60):  # bounded, so a broken client cannot keep us
+                    self.wfile.write(block)
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except OSError:  # the client gave up, as it should
+                pass
+            return
         if self.path.startswith("/truncated/"):
             body = (Path(self.directory) / "good" / self.path.rsplit("/", 1)[1]).read_bytes()
             self.send_response(200)
@@ -78,7 +108,9 @@ def mirrors(tmp_path_factory):
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     yield {
         "good": base + "good/", "corrupt": base + "corrupt/", "missing": base + "missing/",
-        "truncated": base + "truncated/", "dead": f"http://127.0.0.1:{dead_port}/",
+        "truncated": base + "truncated/", "endless": base + "endless/", "trickle": base + "trickle/",
+        "slowheaders": base + "slowheaders/",
+        "huge": base + "huge/", "dead": f"http://127.0.0.1:{dead_port}/",
         "hung": f"http://127.0.0.1:{hung.getsockname()[1]}/", "md5": md5, "arrays": arrays,
     }
     hung.close()
@@ -164,3 +196,40 @@ def test_defaults():
     assert set(download.MNIST_MD5) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
     assert all(m.startswith(("https://", "http://")) and m.endswith("/") for m in download.MIRRORS)
+
+
+def test_a_stream_without_length_is_cut_off_at_the_cap_and_never_held_in_memory(tmp_path, mirrors, monkeypatch):
+    monkeypatch.setattr(download, "MAX_BYTES", 1 << 20)
+    notes, peak = [], []
+    train, _ = download_mnist(tmp_path, mirrors=[mirrors["endless"], mirrors["good"]], md5=mirrors["md5"],
+                              timeout=5, log=notes.append, progress=lambda name, got, total: peak.append(got))
+    assert train.is_file() and len(notes) == 4
+    assert all("more than 1,048,576 bytes" in note and "endless" in note for note in notes)
+    assert max(peak) <= 1 << 20
+
+
+def test_an_announced_size_beyond_the_cap_is_refused_before_reading(tmp_path, mirrors):
+    name = "train-labels-idx1-ubyte.gz"
+    start = time.monotonic()
+    with pytest.raises(DataError, match="announces 1,000,000,000,000 bytes"):
+        download_mnist(tmp_path, mirrors=[mirrors["huge"]], md5={name: mirrors["md5"][name]}, timeout=5)
+    assert time.monotonic() - start < 3
+
+
+def test_a_one_byte_a_second_trickle_trips_the_timeout(tmp_path, mirrors):
+    """The timeout bounds the pace, not only each read: every read here comes within 1 s."""
+    name = "train-labels-idx1-ubyte.gz"
+    start = time.monotonic()
+    with pytest.raises(DataError, match="too slow") as info:
+        download_mnist(tmp_path, mirrors=[mirrors["trickle"]], md5={name: mirrors["md5"][name]}, timeout=2)
+    assert time.monotonic() - start < 5, info.value
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_headers_sent_a_byte_at_a_time_trip_the_timeout(tmp_path, mirrors):
+    """Every read comes within the 1 s timeout; the headers as a whole must come within 2 s."""
+    name = "train-labels-idx1-ubyte.gz"
+    start = time.monotonic()
+    with pytest.raises(DataError, match="too slow: no complete response within 2 s"):
+        download_mnist(tmp_path, mirrors=[mirrors["slowheaders"]], md5={name: mirrors["md5"][name]}, timeout=1)
+    assert time.monotonic() - start < 4

@@ -175,10 +175,10 @@ def _save_with_metadata(path, metadata):
 
 
 @pytest.mark.parametrize("epochs", ['"x"', "NaN", "Infinity", "1e400", "-3", "2.5", "true", "null", "[1]"])
-def test_odd_epochs_trained_count_as_zero(tmp_path, epochs):
+def test_odd_epochs_trained_are_dropped_and_count_as_zero(tmp_path, epochs):
     path = _save_with_metadata(tmp_path / "m.npz", '{"epochs_trained": %s}' % epochs)
     net, meta = load_model(path)
-    assert net.epochs_trained == 0 and meta["epochs_trained"] == 0
+    assert net.epochs_trained == 0 and "epochs_trained" not in meta
 
 
 def test_epochs_trained_survives_a_round_trip(tmp_path):
@@ -200,7 +200,11 @@ def test_odd_hyperparameters_fall_back_to_defaults(tmp_path, hyper):
     default = Network((4,))
     assert (net.optimizer_name, net.lr, net.momentum, net.batch_size, net.schedule) == (
         default.optimizer_name, default.lr, default.momentum, default.batch_size, default.schedule)
-    assert meta["hyperparameters"] == hyper
+    # In the metadata, a value of the wrong type or range is dropped; a well-formed name the Network
+    # does not know (rmsprop) is still what the file says, so it stays.
+    kept = {k: v for k, v in hyper.items() if k in ("schedule", "optimizer") and isinstance(v, str)} \
+        if isinstance(hyper, dict) else None
+    assert meta.get("hyperparameters") == kept
 
 
 def test_a_bad_hyperparameter_does_not_drop_the_good_ones(tmp_path):
@@ -349,3 +353,85 @@ def test_saving_through_a_symlink_keeps_the_link(tmp_path):
     link.symlink_to("real.npz")
     save_model(link, Network((5,), seed=2))
     assert link.is_symlink() and load_model(target)[0].sizes == (784, 5, 10)
+
+
+# ----- metadata: an invalid value is dropped, the rest of the file loads ----------------------------
+
+BAD_NUMBERS = ["1" + "0" * 400, "1e400", "-1e400", "NaN", "Infinity", "-1", '"x"', "[0.5]", '{"a": 1}', "true"]
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+@pytest.mark.parametrize("key", ["test_accuracy", "accuracy", "val_accuracy", "test_loss", "epochs",
+                                 "epochs_trained", "preprocessing_version"])
+def test_an_invalid_top_level_number_is_dropped(tmp_path, key, bad):
+    path = _save_with_metadata(tmp_path / "m.npz", '{"%s": %s, "test_data": "t.csv"}' % (key, bad))
+    net, meta = load_model(path)
+    assert key not in meta and meta["test_data"] == "t.csv" and net.epochs_trained == 0
+
+
+@pytest.mark.parametrize("key, value", [("test_accuracy", 1.5), ("test_accuracy", -0.1), ("test_loss", -1),
+                                        ("epochs", 2.5), ("epochs", 10**10), ("created", 5), ("command", ["ls"]),
+                                        ("train_data", None), ("created", "x" * 20_000)])
+def test_a_number_out_of_range_or_a_wrong_type_is_dropped(tmp_path, key, value):
+    path = _save_with_metadata(tmp_path / "m.npz", {key: value, "epochs_trained": 3})
+    net, meta = load_model(path)
+    assert key not in meta and meta["epochs_trained"] == net.epochs_trained == 3
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+@pytest.mark.parametrize("field", ["epoch", "train_loss", "test_loss", "val_loss", "test_accuracy",
+                                   "val_accuracy", "seconds"])
+def test_an_invalid_history_value_is_dropped_from_its_epoch(tmp_path, field, bad):
+    history = '[{"epoch": 1, "train_loss": 0.5}, {"note": "n", "%s": %s}, 7, "x"]' % (field, bad)
+    path = _save_with_metadata(tmp_path / "m.npz", '{"history": %s}' % history)
+    _, meta = load_model(path)
+    assert meta["history"] == [{"epoch": 1, "train_loss": 0.5}, {"note": "n"}]  # entries not objects go too
+
+
+@pytest.mark.parametrize("key", ["history", "hyperparameters", "training"])
+@pytest.mark.parametrize("value", ['"x"', "3", "null", "[1, 2]", "{}", "[[]]"])
+def test_a_list_or_an_object_of_the_wrong_kind_is_dropped(tmp_path, key, value):
+    path = _save_with_metadata(tmp_path / "m.npz", '{"%s": %s, "epochs_trained": 2}' % (key, value))
+    net, meta = load_model(path)
+    assert meta["epochs_trained"] == net.epochs_trained == 2
+    if key == "history":
+        assert meta.get("history") in (None, [])  # a list keeps only its object entries
+    else:
+        assert meta.get(key) in (None, {})
+
+
+def test_deep_nesting_and_hidden_non_finite_numbers_are_dropped(tmp_path):
+    deep = "[" * 500 + "]" * 500  # json reads this; a value this deep is no metadata of ours
+    text = ('{"note": %s, "extra": {"a": [1, 2, {"b": NaN}]}, "ok": {"a": [1, "x", null]}, '
+            '"hyperparameters": {"lr": 0.01, "seed": %s}, "training": {"lr": Infinity, "epochs": 5}, '
+            '"history": [{"epoch": 1, "train_loss": 0.1, "deep": %s}]}' % (deep, deep, deep))
+    path = _save_with_metadata(tmp_path / "m.npz", text)
+    net, meta = load_model(path)
+    assert "note" not in meta and "extra" not in meta and meta["ok"] == {"a": [1, "x", None]}
+    assert meta["hyperparameters"] == {"lr": 0.01} and net.lr == 0.01
+    assert meta["training"] == {"epochs": 5}
+    assert meta["history"] == [{"epoch": 1, "train_loss": 0.1}]
+
+
+def test_what_the_window_and_the_command_line_save_survives_unchanged(tmp_path):
+    meta = {"source": "window", "test_accuracy": 0.98, "test_data": "MNIST/mnist_test.csv",
+            "history": [{"epoch": 1, "train_loss": 0.3, "val_loss": 0.2, "val_accuracy": 0.95}],
+            "train_data": "MNIST/mnist_train.csv", "test_loss": 0.05, "epochs": 1, "command": "python main.py train",
+            "training": {"layers": [4], "activation": "relu", "lr": 0.001, "seed": None, "augment": True,
+                         "train_limit": None, "epochs": 1}}
+    net = Network((4,))
+    net.epochs_trained = 1
+    _, back = load_model(save_model(tmp_path / "m.npz", net, meta))
+    assert {k: back[k] for k in meta} == meta
+    assert back["hyperparameters"] == net.hyperparameters() and back["epochs_trained"] == 1
+
+
+def test_a_failed_load_returns_nothing_and_the_metadata_is_a_fresh_object(tmp_path, monkeypatch):
+    path = _save_with_metadata(tmp_path / "m.npz", {"history": [{"epoch": 1}], "test_accuracy": 0.5})
+    _, a = load_model(path)
+    _, b = load_model(path)
+    a["history"][0]["epoch"] = 99
+    assert b["history"][0]["epoch"] == 1
+    monkeypatch.setattr(model_io, "_load_optimizer_state", lambda *args: 1 / 0)  # fails after the metadata
+    with pytest.raises(ModelFileError):
+        load_model(path)
