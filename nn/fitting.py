@@ -23,16 +23,17 @@ from .losses import get_loss, one_hot
 from .optimizers import OPTIMIZERS, make_optimizer, scheduled_lr
 
 
-def reference_step(net, optimizer, grads, dw, db, x, labels, lr: float) -> float:
+def reference_step(net, optimizer, grads, dw, db, x, y, lr: float, n_reported: int | None = None) -> float:
     """One step of gradient descent, as the README writes it; returns the batch loss L.
 
-    x (n, 784) float in [0, 1], labels (n,) int. dw, db: views of the flat `grads` (P,), which the
-    optimiser reads. The optimiser changes net.params in place.
+    x (n, 784) float in [0, 1]; y (n, 10) targets: one-hot for a digit (uniform, 1/10 each, for a
+    non-digit: outlier exposure). dw, db: views of the flat `grads` (P,), which the optimiser reads.
+    The optimiser changes net.params in place. The loss returned is that of the first n_reported
+    rows (the digits; all rows by default).
     """
     zs, acts = net.forward(x)  # z = a W + b, a = f(z), softmax at the output
-    y = one_hot(labels, N_OUT, acts[-1].dtype)
     loss_fn = get_loss(net.loss)
-    loss = loss_fn.value(acts[-1], y)
+    loss = loss_fn.value(acts[-1][:n_reported], y[:n_reported])
     delta = loss_fn.delta(acts[-1], y)  # delta^L: (y_hat - y) / n for cross-entropy
     dw_l, db_l = net.backward(zs, acts, delta)
     for l, w in enumerate(net.w):
@@ -40,6 +41,15 @@ def reference_step(net, optimizer, grads, dw, db, x, labels, lr: float) -> float
         db[l][...] = db_l[l]
     optimizer.step(net.params, grads, lr)  # w <- w - lr g (or momentum, Adam)
     return loss
+
+
+def targets(labels: np.ndarray, n_outliers: int = 0, dtype=np.float32) -> np.ndarray:
+    """y (n + n_outliers, 10): one-hot rows for the digits' labels, then rows of 1/10 for the
+    non-digit images that follow them (outlier exposure: "none of these" is the uniform answer)."""
+    y = one_hot(labels, N_OUT, dtype)
+    if n_outliers:
+        y = np.vstack([y, np.full((n_outliers, N_OUT), 1 / N_OUT, dtype)])
+    return y
 
 
 class Fitter:
@@ -61,6 +71,7 @@ class Fitter:
         self.step_count = 0
         self.total_steps: int | None = None  # set by fit/Trainer so a cosine schedule knows its length
         self.tuner = None
+        self.nondigits, self.per_batch = None, 0  # see expose()
 
     def new_optimizer(self, name: str):
         """A fresh optimiser `name` for this network, of the kind the chosen path uses."""
@@ -89,24 +100,34 @@ class Fitter:
         other.step_count, other.total_steps = self.step_count, self.total_steps
         return other
 
-    def step(self, x_batch: np.ndarray, labels_batch, pixels: np.ndarray | None = None) -> float:
-        """One gradient step on x (n, 784) float in [0, 1] and labels (n,); returns the loss.
+    def step(self, x_batch: np.ndarray, labels_batch, pixels: np.ndarray | None = None, outliers: int = 0) -> float:
+        """One gradient step on x (n, 784) float in [0, 1] and labels (n - outliers,); returns the loss
+        of the digits.
 
         pixels: optional sorted pixel indices (k,) from kernel.active_pixels; x_batch is then (n, k),
         the images restricted to those pixels (all others must be 0 in every image).
+        outliers: how many of the last rows of x_batch are non-digit images (target: uniform).
         """
-        labels_batch = check_labels(labels_batch, len(x_batch))
+        labels_batch = check_labels(labels_batch, len(x_batch) - outliers)
+        y = targets(labels_batch, outliers, self.net.dtype)
         lr = scheduled_lr(self.net.lr, self.net.schedule, self.step_count, self.total_steps)
         if self.fast:
-            loss = self.kernel(x_batch, labels_batch, pixels, self.optimizer, lr)
+            loss = self.kernel(x_batch, y, pixels, self.optimizer, lr, len(labels_batch))
         else:
             if pixels is not None:  # the readable path takes whole images
                 full = np.zeros((len(x_batch), N_IN), self.net.dtype)
                 full[:, pixels] = x_batch
                 x_batch = full
-            loss = reference_step(self.net, self.optimizer, self.grads, self.dw, self.db, x_batch, labels_batch, lr)
+            loss = reference_step(self.net, self.optimizer, self.grads, self.dw, self.db, x_batch, y, lr,
+                                  len(labels_batch))
         self.step_count += 1
         return loss
+
+    def expose(self, nondigits: np.ndarray | None, per_batch: int = 0) -> None:
+        """Outlier exposure (Hendrycks et al., 2019): add `per_batch` images drawn from `nondigits`
+        ((m, 784), stored like the training set) to every batch, with the uniform target, so that
+        the network learns to answer "none of these" with low confidence. None turns it off."""
+        self.nondigits, self.per_batch = (None, 0) if nondigits is None or not per_batch else (nondigits, per_batch)
 
     def iter_batches(self, x, labels, augment: Callable | None = None,
                      tune_threads: bool | None = None) -> Iterator[tuple[int, int, float]]:
@@ -141,20 +162,25 @@ class Fitter:
             tuner.stop()
 
     def _batch(self, x, idx, augment):
-        """(float batch, pixels or None) for the images x[idx], as step() takes them."""
+        """(float batch, pixels or None, outliers) for the images x[idx] (and the non-digits of
+        expose(), after them), as step() takes them."""
         xb = x[idx]  # gathering per batch beats shuffling a copy of the whole set
+        outliers = 0
+        if self.nondigits is not None:
+            outliers = self.per_batch
+            xb = np.concatenate([xb, self.nondigits[self.rng.integers(len(self.nondigits), size=outliers)]])
         if augment is not None:
             xb = augment(xb, self.rng)
             xb, pixels = xb if isinstance(xb, tuple) else (xb, None)
-            return xb.astype(self.net.dtype, copy=False), pixels
+            return xb.astype(self.net.dtype, copy=False), pixels, outliers
         if xb.dtype != np.uint8:
-            return xb.astype(self.net.dtype, copy=False), None
+            return xb.astype(self.net.dtype, copy=False), None, outliers
         pixels = active_pixels(xb) if self.fast else None
         if pixels is not None:
             xb = xb[:, pixels]
         xb = xb.astype(self.net.dtype)
         xb *= self.net.dtype.type(1 / 255)
-        return xb, pixels
+        return xb, pixels, outliers
 
     def _epoch(self, x, labels, augment, order, tuner=None) -> Iterator[tuple[int, int, float]]:
         bs = self.net.batch_size
@@ -162,8 +188,8 @@ class Fitter:
         for i in range(batches):
             started = time.perf_counter()
             idx = order[i * bs:(i + 1) * bs]
-            xb, pixels = self._batch(x, idx, augment)
-            loss = self.step(xb, labels[idx], pixels)
+            xb, pixels, outliers = self._batch(x, idx, augment)
+            loss = self.step(xb, labels[idx], pixels, outliers)
             if tuner is not None:
                 tuner.step(time.perf_counter() - started)
             if not math.isfinite(loss):

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .activations import get_activation
-from .losses import get_loss, one_hot
+from .losses import get_loss
 from .optimizers import OPTIMIZERS
 
 DENSE_PIXELS = 720  # from this many lit pixels on, leaving out the rest saves less than it costs
@@ -133,13 +133,15 @@ class FastStep:
     def __init__(self, network, grads: np.ndarray, dw: list[np.ndarray], db: list[np.ndarray]):
         self.net, self.grads, self.dw, self.db = network, grads, dw, db
 
-    def __call__(self, x: np.ndarray, labels: np.ndarray, pixels: np.ndarray | None, optimizer, lr: float) -> float:
+    def __call__(self, x: np.ndarray, y: np.ndarray, pixels: np.ndarray | None, optimizer, lr: float,
+                 n_reported: int | None = None) -> float:
         """x (n, 784), or (n, len(pixels)) holding only those input pixels (all others 0 in every
-        image); labels (n,) int. Updates the parameters through `optimizer`; returns the loss."""
+        image); y (n, 10) targets (one-hot, or uniform for a non-digit). Updates the parameters through
+        `optimizer`; returns the loss of the first `n_reported` rows (all by default)."""
         net = self.net
         scale = getattr(optimizer, "grad_scale", 1.0)  # ScaledAdam wants kappa g; delta is linear in g
         acts = self.forward(x, pixels)
-        loss, delta = self.output_delta(acts[-1], labels, scale)
+        loss, delta = self.output_delta(acts[-1], y, scale, n_reported)
         self.backward(acts, delta, pixels)
         if net.weight_decay:
             for w, dw in zip(net.w, self.dw):
@@ -167,14 +169,15 @@ class FastStep:
                 acts.append(get_activation(net.activations[l]).forward(z))
         return acts
 
-    def output_delta(self, y_hat: np.ndarray, labels: np.ndarray, scale: float) -> tuple[float, np.ndarray]:
-        """(batch-mean loss, delta^L times `scale`), from nn/losses.py as the reference step has them."""
-        y = one_hot(labels, y_hat.shape[1], y_hat.dtype)
+    def output_delta(self, y_hat: np.ndarray, y: np.ndarray, scale: float,
+                     n_reported: int | None = None) -> tuple[float, np.ndarray]:
+        """(loss of the first n_reported rows, delta^L times `scale`), from nn/losses.py as the
+        reference step has them."""
         fn = get_loss(self.net.loss)
         delta = fn.delta(y_hat, y)
         if scale != 1.0:
             delta *= scale
-        return fn.value(y_hat, y), delta
+        return fn.value(y_hat[:n_reported], y[:n_reported]), delta
 
     def backward(self, acts: list[np.ndarray], delta: np.ndarray, pixels: np.ndarray | None) -> None:
         """Network.backward into dw, db; f'(z) is written from a (activations: derivative_from_a)."""

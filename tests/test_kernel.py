@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
+from nn.fitting import targets
 from nn.kernel import FastStep, active_pixels
 from nn.losses import get_loss, one_hot
 from nn.network import Network
@@ -106,7 +107,7 @@ def test_kernel_gradients_match_finite_differences(activation, loss, weight_deca
             self.g = grads.copy()
 
     rec = Record()
-    kernel(x[:, pixels].copy(), labels, pixels, rec, 0.0)
+    kernel(x[:, pixels].copy(), y, pixels, rec, 0.0)
     params = net.params
     chosen = np.concatenate([rng.choice(params.size, 60, replace=False), [0, 500, 784 * 6 + 2]])
     for i in chosen:
@@ -130,3 +131,56 @@ def test_the_reference_path_trains():
     before = net.score(x, labels)
     net.fit(x, labels, epochs=3)
     assert net.score(x, labels) > 0.95 > before
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_outlier_exposure_rows_take_the_same_step_on_both_paths(loss):
+    """Non-digit rows (target 1/10 each) after the digits: the two paths agree, and the loss they
+    report is the digits' alone."""
+    fast, plain = _pair("relu", loss, "adam", 0.001)
+    x, labels = _batch(n=12)
+    for seed in range(3):
+        x, labels = _batch(seed, n=12)
+        loss_fast = fast.fitter.step(x, labels[:8], outliers=4)
+        loss_plain = plain.fitter.step(x, labels[:8], outliers=4)
+        assert loss_fast == pytest.approx(loss_plain, rel=RTOL)
+    np.testing.assert_allclose(fast.params, plain.params, rtol=RTOL, atol=ATOL)
+    y_hat = plain.forward(x)[1][-1]
+    assert loss_plain != pytest.approx(get_loss(loss).value(y_hat, targets(labels[:8], 4, np.float64)), rel=1e-3)
+
+
+def test_outlier_exposure_gradient_matches_finite_differences():
+    """The gradient of the mean cross-entropy over digits (one-hot) and non-digits (uniform target):
+    delta^L = (y_hat - y) / n holds for any target that sums to 1."""
+    net = Network((6,), "tanh", "cross_entropy", optimizer="sgd", dtype=np.float64, seed=5)
+    x, labels = _batch(8, n=6, blank=400)
+    y = targets(labels[:4], 2, np.float64)
+    dw, db = net.gradients(x, y)
+    g = np.concatenate([np.concatenate([d.ravel(), e]) for d, e in zip(dw, db)])
+    params = net.params
+    rng = np.random.default_rng(0)
+    for i in rng.choice(params.size, 40, replace=False):
+        keep = params[i]
+        params[i] = keep + 1e-5
+        up = _objective(net, x, y)
+        params[i] = keep - 1e-5
+        down = _objective(net, x, y)
+        params[i] = keep
+        assert g[i] == pytest.approx((up - down) / 2e-5, rel=1e-5, abs=1e-9)
+
+
+def test_exposure_teaches_a_low_confidence_for_non_digits():
+    rng = np.random.default_rng(0)
+    centres = rng.random((10, 784)) * (rng.random((10, 784)) < 0.3)
+    labels = rng.integers(0, 10, 600)
+    x = np.clip(centres[labels] + rng.normal(scale=0.05, size=(600, 784)), 0, 1).astype(np.float32)
+    # not digits, but made of their strokes: half of a digit's pixels, boosted (a plain network is sure of them)
+    odd = np.clip(2.5 * centres[rng.integers(0, 10, 300)] * (rng.random((300, 784)) < 0.5), 0, 1).astype(np.float32)
+    plain = Network((32,), lr=0.003, batch_size=32, seed=1)
+    exposed = Network((32,), lr=0.003, batch_size=32, seed=1)
+    exposed.fitter.expose(odd[:200], per_batch=8)
+    plain.fit(x, labels, epochs=4)
+    exposed.fit(x, labels, epochs=4)
+    assert exposed.score(x, labels) > 0.95
+    held_out = odd[200:]
+    assert exposed.predict_proba(held_out).max(axis=1).mean() < 0.7 < 0.9 < plain.predict_proba(held_out).max(axis=1).mean()

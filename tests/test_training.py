@@ -232,9 +232,9 @@ def test_augmented_training_on_real_digits_learns_and_skips_blank_pixels(monkeyp
     seen = []
     original = Fitter.step
 
-    def spy(self, x_batch, labels_batch, pixels=None):
+    def spy(self, x_batch, labels_batch, pixels=None, outliers=0):
         seen.append(None if pixels is None else len(pixels))
-        return original(self, x_batch, labels_batch, pixels)
+        return original(self, x_batch, labels_batch, pixels, outliers)
 
     monkeypatch.setattr(Fitter, "step", spy)
     cfg = TrainingConfig(layers=(64,), epochs=2, augment=True, lr=0.003)
