@@ -94,7 +94,7 @@ class ThreadTuner:
     on one thread (a neighbour has taken a core, and every product waits for the thread that shares
     it). On 1 thread it tries `most` again after PROBE_EVERY blocks and gives the try up mid-block
     as soon as it can no longer beat t1 by 5 %; each failed try doubles the wait, up to PROBE_MAX
-    blocks. So a try costs about one block, and tries grow rare while the machine stays busy: the
+    blocks. So a try costs about one block (two when even its first step is slow), and tries grow rare while the machine stays busy: the
     worst case stays close to one thread's. t1 is learnt again every RELEARN_EVERY blocks on `most`.
     The first step after a switch is left out of the block (threads wake up). The training loop
     reports each step's own duration, so what it does between steps does not count.
@@ -102,7 +102,7 @@ class ThreadTuner:
 
     BLOCK = 16  # steps per timed block
     PROBE_EVERY = 16  # blocks on 1 thread before the first try of `most`; doubled after each failed try
-    PROBE_MAX = 1024
+    PROBE_MAX = 256  # at most ~9 epochs of a 469-step epoch on one thread between tries
     RELEARN_EVERY = 256  # blocks on `most` after which t1 is measured again (~0.5 % of the steps)
     MARGIN = 0.05
     GIVE_UP = 2.0
@@ -135,7 +135,7 @@ class ThreadTuner:
             self.threads = threads
             self._set_threads(threads)
         self._blocks = self._steps = 0
-        self._elapsed = self._spent = 0.0  # this block's counted steps / all of its steps
+        self._elapsed = 0.0  # seconds of this block's counted steps
         self._recent: list[float] = []  # per-step seconds of the last blocks on `most`
         self._skip = True
 
@@ -146,12 +146,12 @@ class ThreadTuner:
     def step(self, seconds: float) -> None:
         """Report one training step and how long it took."""
         self.steps_on[self.threads] += 1
-        self._spent += seconds
         if self.state in ("most", "probe"):
             block_t1 = statistics.median(self.t1) * self.BLOCK
-            if self.state == "probe" and self._spent > (1 - self.MARGIN) * block_t1:
+            # The first step after a switch (threads waking up) is left out here as in the blocks.
+            if self.state == "probe" and self._elapsed + seconds * (not self._skip) > (1 - self.MARGIN) * block_t1:
                 return self._fail_probe()  # this try can no longer beat one thread
-            if self.state == "most" and self._spent > self.GIVE_UP * block_t1:
+            if self.state == "most" and self._elapsed + seconds * (not self._skip) > self.GIVE_UP * block_t1:
                 return self._enter("one")  # far slower than one thread: do not finish the block
         if self._skip:
             self._skip = False
@@ -160,7 +160,7 @@ class ThreadTuner:
         self._steps += 1
         if self._steps >= self.BLOCK:
             per_step = self._elapsed / self._steps
-            self._steps, self._elapsed, self._spent = 0, 0.0, 0.0
+            self._steps, self._elapsed = 0, 0.0
             self._blocks += 1
             self._block_done(per_step)
 
