@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS
-from .calibration import Calibration
 from .atomic import write_atomically
+from .calibration import Calibration
 from .errors import ModelFileError, NNError
 from .losses import LOSSES
 from .network import N_IN, N_OUT, Network, check_layers

@@ -6,9 +6,19 @@ import zipfile
 import numpy as np
 import pytest
 
-from nn.calibration import (FAIRLY_SURE, Calibration, calibrated_proba, choose_thresholds,
-                            expected_calibration_error, fit, fit_temperature, judge, logits, reliability,
-                            verdict)
+from nn.calibration import (
+    FAIRLY_SURE,
+    Calibration,
+    calibrated_proba,
+    choose_thresholds,
+    expected_calibration_error,
+    fit,
+    fit_temperature,
+    judge,
+    logits,
+    reliability,
+    verdict,
+)
 from nn.errors import ConfigError
 from nn.model_io import load_model, save_model
 from nn.network import Network
