@@ -226,20 +226,25 @@ def cmd_evaluate(args) -> int:
     if note and not args.test:
         print(note, file=sys.stderr)
     x, labels = _load(test_path, "test")
+    from .calibration import calibrated_proba, expected_calibration_error
+
     with np.errstate(all="ignore"):
         loss, acc, preds = net.evaluate(x, labels)
-    if not math.isfinite(loss):
+        p = calibrated_proba(net, x)
+    if not math.isfinite(loss) or not np.isfinite(p).all():
         print(f"main.py evaluate: error: {args.model}: {NOT_A_NUMBER}", file=sys.stderr)
         return 1
     labels = labels.astype(np.int64)
+    ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == labels)  # 15 bins, calibrated
     per_digit = [float((preds[labels == d] == d).mean()) if (labels == d).any() else None for d in range(10)]
     print(f"model {args.model}: {'-'.join(map(str, net.sizes))} {net.activations[0] if net.activations else ''}")
     print(f"test set {test_path}: {len(x):,} digits")
-    print(f"accuracy {100 * acc:.2f}%   loss {loss:.4f}")
+    print(f"accuracy {100 * acc:.2f}%   loss {loss:.4f}   calibration error (ECE, 15 bins) {ece:.4f}"
+          f"   temperature {net.calibration.temperature:.3f}")
     print("per digit: " + "  ".join(f"{d}: {100 * a:.1f}%" if a is not None else f"{d}: -" for d, a in enumerate(per_digit)))
     if args.json:
-        print(json.dumps({"accuracy": acc, "loss": loss, "n": int(len(x)), "per_digit": per_digit,
-                          "model": str(args.model), "test": str(test_path)}))
+        print(json.dumps({"accuracy": acc, "loss": loss, "ece": ece, "temperature": net.calibration.temperature,
+                          "n": int(len(x)), "per_digit": per_digit, "model": str(args.model), "test": str(test_path)}))
     return 0
 
 
@@ -248,6 +253,7 @@ NOT_A_NUMBER = "the model's output is not a number (its weights overflow float32
 
 
 def cmd_predict(args) -> int:
+    from .calibration import calibrated_proba, verdict
     from .model_io import load_model
     from .preprocess import open_image, preprocess_digit
 
@@ -269,7 +275,7 @@ def cmd_predict(args) -> int:
             except OSError as exc:
                 errors[name] = f"cannot read: {exc.strerror or exc}"
         with np.errstate(all="ignore"):  # a damaged model's overflow is reported per file below
-            probs = dict(zip(ok, net.predict_proba(np.stack(xs)) if xs else []))
+            probs = dict(zip(ok, calibrated_proba(net, np.stack(xs)) if xs else []))
         for name in names:
             if name not in errors and not np.isfinite(probs[name]).all():
                 errors[name] = NOT_A_NUMBER
@@ -280,13 +286,13 @@ def cmd_predict(args) -> int:
                 else:
                     print(f"{name}: error: {errors[name]}")
                 continue
-            p = probs[name].astype(np.float64)
-            p /= p.sum()
-            digit = int(p.argmax())
+            v = verdict(probs[name], net.calibration)  # calibrated: softmax(z / T)
             if args.json:
-                print(json.dumps({"file": name, "digit": digit, "probabilities": [round(float(v), 6) for v in p]}))
+                print(json.dumps({"file": name, "digit": v.digit, "confidence": round(v.confidence, 6),
+                                  "verdict": v.kind, "probabilities": [round(float(q), 6) for q in v.probabilities]}))
             else:
-                print(f"{name}: {digit} ({100 * p[digit]:.1f}%)")
+                shown = v.digit if v.kind == "digit" else v.words
+                print(f"{name}: {shown} (confidence {100 * v.confidence:.0f} %)")
         sys.stdout.flush()
     return 1 if failed else 0
 

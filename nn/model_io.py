@@ -11,6 +11,9 @@ Layout (format "digit-recognizer-model", version 1), every entry a plain NumPy a
     metadata        0-d str      JSON: preprocessing version, training settings, epochs, history,
                                  test accuracy, creation time, ... (free-form, readable by anyone)
     opt_*           optional optimiser state (opt_name, opt_t, opt_m, opt_v or opt_velocity)
+    calibration     optional 0-d str JSON: temperature, sure, not_digit_below, close_ratio, fitted_on
+                    (nn/calibration.py). Old readers ignore it, so the version stays 1. Missing or
+                    invalid (any field) means the default Calibration(); it never refuses the file.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS
 from .atomic import write_atomically
+from .calibration import Calibration
 from .errors import ModelFileError, NNError
 from .losses import LOSSES
 from .network import N_IN, N_OUT, Network, check_layers
@@ -61,6 +65,7 @@ def save_model(path, network: Network, metadata: dict | None = None, include_opt
         "activations": np.array(network.activations, dtype=str),
         "loss": np.array(network.loss),
         "metadata": np.array(meta_json),
+        "calibration": np.array(json.dumps(getattr(network, "calibration", Calibration()).as_dict())),
     }
     for l, (w, b) in enumerate(zip(network.w, network.b), start=1):
         arrays[f"w{l}"] = np.asarray(w, dtype=np.float32)
@@ -253,6 +258,7 @@ def _read_model(zf: zipfile.ZipFile, name: str) -> tuple[Network, dict]:
         raise ModelFileError(f"{name}: its weights are so large that the network's output is not a number; "
                              "the file is damaged.")
     net.epochs_trained = meta.get("epochs_trained", 0)
+    net.calibration = _load_calibration(zf, name)
     _load_optimizer_state(net, zf, name)
     return net, meta
 
@@ -394,6 +400,23 @@ def clean_metadata(meta: dict) -> dict:
         elif _TOP[key](value) if key in _TOP else _plain(value):
             out[key] = value
     return out
+
+
+def _load_calibration(zf: zipfile.ZipFile, name: str) -> Calibration:
+    """The stored calibration, or the default Calibration() when it is missing or anything in it is
+    invalid (oversized, not a JSON object of known fields, a value out of range): the fields were
+    fitted together, so one bad field drops them all, and the rest of the file still loads."""
+    try:
+        value = _member(zf, "calibration", _SMALL_ENTRY, name)
+        if value is None or value.dtype.kind != "U" or value.ndim != 0:
+            return Calibration()
+        fields = json.loads(str(value))
+        if not isinstance(fields, dict):
+            return Calibration()
+        known = Calibration().as_dict()
+        return Calibration(**{k: v for k, v in fields.items() if k in known})
+    except (NNError, ValueError, TypeError, RecursionError, OverflowError):
+        return Calibration()
 
 
 def _load_optimizer_state(net: Network, zf: zipfile.ZipFile, name: str) -> None:

@@ -19,6 +19,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .activations import get_activation, softmax
+from .calibration import Calibration
 from .config import N_IN, N_OUT, as_images, check_activations, check_hyperparameters, check_labels, check_layers
 from .errors import ConfigError
 from .losses import canonical_loss_name, get_loss, one_hot
@@ -54,6 +55,7 @@ class Network:
         rng = np.random.default_rng(seed)
         self._initialise(rng)
         self.epochs_trained = 0
+        self.calibration = Calibration()  # what the user is shown: nn/calibration.py
         from .fitting import Fitter  # fitting works on networks; imported here to keep the modules apart
 
         self.fitter: Fitter | None = Fitter(self, rng)  # None for a read-only snapshot
@@ -95,6 +97,7 @@ class Network:
         other = Network(**self.hyperparameters(), dtype=self.dtype)
         other.params[...] = self.params
         other.epochs_trained = self.epochs_trained
+        other.calibration = self.calibration  # frozen, so shared safely
         if self.fitter is not None:  # a snapshot's copy starts training afresh, from its own seed
             other.fitter = self.fitter.copy_for(other)
         return other

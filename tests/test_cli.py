@@ -47,6 +47,7 @@ def test_train_json_and_saved_model_then_evaluate(tmp_path):
     assert r.returncode == 0, r.stderr
     ev = json.loads(r.stdout.strip().splitlines()[-1])
     assert ev["n"] == 100 and abs(ev["accuracy"] - result["test_accuracy"]) < 1e-9
+    assert 0 <= ev["ece"] <= 1 and "calibration error" in r.stdout
     assert "per digit" in r.stdout
 
 
@@ -98,11 +99,13 @@ def test_predict_json_lines_and_a_broken_file(tmp_path):
     for l in (lines[0], lines[2]):
         assert 0 <= l["digit"] <= 9 and len(l["probabilities"]) == 10
         assert abs(sum(l["probabilities"]) - 1) < 1e-4
+        assert 0 <= l["confidence"] <= 1 and l["verdict"] in ("digit", "unsure", "not a digit")
+        assert abs(l["confidence"] - max(l["probabilities"])) < 1e-5
     assert lines[0]["digit"] == lines[2]["digit"]  # polarity does not matter
     assert "error" in lines[1] and "error" in lines[3] and "error" in lines[4]
     assert "empty" in lines[3]["error"]
     r = run("predict", "--model", model, good)
-    assert r.returncode == 0 and r.stdout.startswith(f"{good}: ")
+    assert r.returncode == 0 and r.stdout.startswith(f"{good}: ") and "(confidence " in r.stdout
 
 
 def test_a_model_whose_output_overflows_gives_errors_not_nan(tmp_path, monkeypatch, capsys):
@@ -110,8 +113,9 @@ def test_a_model_whose_output_overflows_gives_errors_not_nan(tmp_path, monkeypat
     from nn import cli, model_io
 
     class Overflowing(Network):  # loads (its probe passes) but overflows on real digits
-        def predict_proba(self, x):
-            return np.full((len(x), 10), np.nan, np.float32)
+        def forward(self, x):
+            zs, acts = super().forward(x)
+            return [*zs[:-1], np.full((len(x), 10), np.nan, np.float32)], acts
 
     monkeypatch.setattr(model_io, "load_model", lambda path: (Overflowing((8,)), {}))
     good = _digit_png(tmp_path / "one.png")
