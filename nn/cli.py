@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", default="10", help="epochs (default 10)")
     t.add_argument("--limit", help="use only the first N training digits")
     t.add_argument("--augment", action="store_true", help="random shifts, rotations and scaling of training digits")
+    t.add_argument("--not-digits", action="store_true",
+                   help="also train on made-up non-digits (scribbles, shapes, letters) towards 'none of these'")
+    t.add_argument("--val", default="5000",
+                   help="training digits held out to calibrate the confidence (default 5000, at most 1/12 of them)")
     t.add_argument("--seed", default="0", help="random seed (default 0)")
     t.add_argument("--reference", action="store_true",
                    help="train with the readable step (nn/fitting.py: reference_step) instead of the fast kernel")

@@ -138,7 +138,7 @@ def _config(args):
     texts = {setting: getattr(args, attr) for setting, attr in TRAINING_SETTINGS.items()
              if getattr(args, attr, None) is not None}
     config = TrainingConfig.from_strings(empty_is_default=False, **texts)  # `--epochs ''` is an error
-    return dataclasses.replace(config, schedule=args.schedule, augment=args.augment)
+    return dataclasses.replace(config, schedule=args.schedule, augment=args.augment, not_digits=args.not_digits)
 
 
 def _train(args, ints: Interrupts, err) -> int:
@@ -152,6 +152,7 @@ def _train(args, ints: Interrupts, err) -> int:
         print(note, file=err)
     x_train, labels_train = _load(train_path, "training")
     x_test, labels_test = _load(test_path, "test")
+    x_train, labels_train, held_out = _hold_out(x_train, labels_train, args.val, config.seed)
     print(f"training on {min(len(x_train), config.train_limit or len(x_train)):,} digits from {train_path}, "
           f"testing on {len(x_test):,} from {test_path}", file=err)
     print(f"network {'-'.join(map(str, (784, *config.layers, 10)))}, {config.activation}, {config.loss}, "
@@ -161,7 +162,7 @@ def _train(args, ints: Interrupts, err) -> int:
 
     # This thread only prints while the trainer runs, so the trainer may change the BLAS thread count.
     trainer = Trainer(config, x_train, labels_train, x_test, labels_test, snapshots=False, tune_threads=True,
-                      reference=args.reference)
+                      reference=args.reference, calibration=held_out)
     bar = ProgressBar(err, _batch_line)
     start = time.perf_counter()
     history, epoch_seconds, end = [], [], None
@@ -232,6 +233,14 @@ def _train(args, ints: Interrupts, err) -> int:
             code = 1
         else:
             print(f"saved {shown(path)}", file=err)
+    cal = net.calibration
+    result["calibration"] = cal.as_dict()
+    if cal.fitted_on:
+        print(f"confidence calibrated on {cal.fitted_on.removeprefix('validation: ')} held out from training: "
+              f"temperature {cal.temperature:.3f}, 'sure' from {100 * cal.sure:.0f} %"
+              + (f", 'not a digit' below {100 * cal.not_digit_below:.0f} %" if cal.not_digit_below else ""), file=err)
+    else:
+        print("confidence not calibrated (no digits held out: --val 0)", file=err)
     verb = "stopped after" if isinstance(end, TrainingStopped) else "trained"
     print(f"{verb} {len(history)} epochs in {seconds:.1f} s: test accuracy {100 * test_acc:.2f}%")
     if history and test_acc < 0.2:  # ten classes: 10 % is guessing
@@ -240,6 +249,24 @@ def _train(args, ints: Interrupts, err) -> int:
     if args.json:
         print(json.dumps(result))
     return code
+
+
+def _hold_out(x, labels, text: str, seed: int):
+    """(x, labels) to train on and (x, labels) held out to calibrate on: `--val` digits, at most a
+    twelfth of the set (the window's rule), chosen at random with the run's seed."""
+    from .data import train_val_split
+
+    try:
+        want = int(str(text).replace("_", ""))
+        if want < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--val must be a whole number of digits, 0 or more (got {text!r}).") from None
+    n_val = min(want, len(x) // 12)
+    if n_val == 0:
+        return x, labels, None
+    train_idx, val_idx = train_val_split(len(x), n_val / len(x), seed)
+    return x[train_idx], labels[train_idx], (x[val_idx], labels[val_idx])
 
 
 def save_through_interrupts(save, ints: Interrupts, err):

@@ -132,6 +132,7 @@ class TrainingConfig:
     momentum: float = 0.9
     schedule: str = "cosine"
     augment: bool = False
+    not_digits: bool = False  # outlier exposure: non-digit images in every batch (nn/nondigits.py)
     train_limit: int | None = None
     seed: int = 0
 
@@ -201,11 +202,11 @@ class TrainingConfig:
 _LABELS = {
     "layers": "Hidden layers", "lr": "Learning rate", "batch_size": "Batch size", "epochs": "Epochs",
     "weight_decay": "Weight decay", "momentum": "Momentum", "train_limit": "Training digits",
-    "seed": "Seed",
+    "seed": "Seed", "not_digits": "Not-a-digit training",
 }
 _EXAMPLES = {"layers": "whole numbers like 256,128", "lr": "a number greater than 0, such as 0.001",
              "weight_decay": "a number such as 0.0001", "momentum": "a number such as 0.9",
-             "train_limit": "a whole number such as 60000, or all", "augment": "on or off",
+             "train_limit": "a whole number such as 60000, or all", "augment": "on or off", "not_digits": "on or off",
              "batch_size": "a whole number such as 128", "epochs": "a whole number such as 10",
              "seed": "a whole number such as 0"}
 
@@ -235,7 +236,7 @@ def parse_setting(name: str, text: str):
             if text.lower() in ("all", "none", "max"):
                 return None
             return int(text.replace("_", "").replace(",", ""))
-        if name == "augment":
+        if name in ("augment", "not_digits"):
             if text.lower() in ("1", "true", "yes", "on"):
                 return True
             if text.lower() in ("0", "false", "no", "off"):

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 BATCH_EVENT_INTERVAL = 0.1  # seconds between BatchDone events: ~10 a second is plenty for a plot
 SNAPSHOT_INTERVAL = 0.3  # seconds between weight snapshots for the drawing pad
 MAX_QUEUED = 20  # no new snapshot while this many events wait unread
+NONDIGIT_POOL = 10000  # non-digit images made for a run with not_digits (a new one for every batch is too slow)
+NONDIGIT_SHARE = 4  # a batch of 128 digits gets 128 / 4 = 32 of them
+NONDIGIT_CHECK = 2000  # other non-digits (another seed) on which the verdict's thresholds are chosen
 
 
 # ----- events -------------------------------------------------------------------------------------
@@ -97,13 +100,16 @@ class Trainer:
     epoch (may be empty). network: continue from this model (it is copied, never touched);
     None starts fresh from `config`. `augment`: optional f(x_batch, rng) (see Fitter.iter_batches).
     reference: train with the readable step (nn/fitting.py: reference_step), not nn/kernel.py.
+    calibration: (x, labels) held out from training (the window's validation split; never the test
+    set) on which the run's end fits the calibrated confidence and the verdict's thresholds
+    (nn/calibration.py); None leaves the network with the default calibration.
     tune_threads: let training drop to one BLAS thread while that is faster (nn/blas.py); only for a
     caller whose other threads do no matrix work meanwhile (the command line, not the window).
     """
 
     def __init__(self, config: TrainingConfig, x_train, labels_train, x_val=None, labels_val=None,
                  network: Network | None = None, augment=None, snapshots: bool = True,
-                 tune_threads: bool = False, reference: bool = False):
+                 tune_threads: bool = False, reference: bool = False, calibration=None):
         self.config = config
         n = len(x_train)
         if n == 0:
@@ -119,6 +125,7 @@ class Trainer:
         self.snapshots = snapshots
         self.tune_threads = tune_threads
         self.reference = reference
+        self.calibration_set = calibration
         self.augment = augment
         if augment is None and config.augment:
             from .augment import augment_batch  # only needed when asked for
@@ -186,6 +193,27 @@ class Trainer:
     def _make_network(self) -> Network:
         net = self._continued_network()
         net.fitter.set_fast(not self.reference)
+        if self.config.not_digits:
+            from .nondigits import make_nondigits
+
+            pool, _ = make_nondigits(NONDIGIT_POOL, np.random.default_rng(self.config.seed + 1))
+            net.fitter.expose(pool, max(1, self.config.batch_size // NONDIGIT_SHARE))
+        return net
+
+    def _calibrated(self, net: Network) -> Network:
+        """The network with a calibration fitted on the held-out set (the weights have changed, so
+        any earlier one no longer holds); returns it."""
+        from . import calibration as cal
+
+        net.calibration = cal.Calibration()
+        if self.calibration_set is not None and len(self.calibration_set[0]):
+            x, labels = self.calibration_set
+            odd = None
+            if self.config.not_digits:
+                from .nondigits import make_nondigits
+
+                odd, _ = make_nondigits(NONDIGIT_CHECK, np.random.default_rng(self.config.seed + 2))
+            net.calibration = cal.fit(net, x, labels, odd)
         return net
 
     def _continued_network(self) -> Network:
@@ -238,21 +266,22 @@ class Trainer:
                 if self._stop.is_set() or not self._running.is_set():
                     # Mid-epoch: a tuner may have this process on one BLAS thread; not while paused.
                     if not self._wait_while_paused(net.fitter.tuner if self.tune_threads else None):
-                        return TrainingStopped(net.snapshot(), tuple(history), net)
+                        return TrainingStopped(self._calibrated(net).snapshot(), tuple(history), net)
             train_loss = epoch_loss_sum / of
             seconds = time.perf_counter() - epoch_start
             val_loss, val_acc, confusion = float("nan"), float("nan"), np.zeros((10, 10), np.int64)
             if len(self.x_val):
                 measured = self._validate(net)
                 if measured is None:  # stopped during validation
-                    return TrainingStopped(net.snapshot(), tuple(history), net)
+                    return TrainingStopped(self._calibrated(net).snapshot(), tuple(history), net)
                 val_loss, val_acc, confusion = measured
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                             "val_accuracy": val_acc, "seconds": seconds})
             snap = net.snapshot()
             self.events.put(EpochDone(epoch, cfg.epochs, train_loss, val_loss, val_acc, confusion, seconds, snap))
             if (self._stop.is_set() or not self._running.is_set()) and not self._wait_while_paused():
-                return TrainingStopped(snap, tuple(history), net)
+                return TrainingStopped(self._calibrated(net).snapshot(), tuple(history), net)
+        self._calibrated(net)
         return TrainingFinished(net.snapshot(), tuple(history), net)
 
     def _validate(self, net: Network, chunk: int = 1000):

@@ -82,7 +82,7 @@ class TrainingRun:
                            f"rate is {STEADY_LR:g} or lower", "warn")
         try:
             trainer = tr.Trainer(cfg, s.data.x_train, s.data.labels_train, s.data.x_val, s.data.labels_val,
-                                 network=net)
+                                 network=net, calibration=(s.data.x_val, s.data.labels_val))
         except ImportError as e:
             self.say(f"Augmentation is not available ({e}); switch Augment off.", "error")
             return
