@@ -18,7 +18,7 @@ the window is, so position, scale and centring match what the network sees. Kind
 Left out on purpose: anything drawn like a digit. A plain ring or ellipse outline (a 0), a vertical
 line (a 1), and the look-alike characters in EXCLUDED. Only NumPy and Pillow; reads no font.
 
-Speed (measured, one core): 20,000 images in about 9 s (0.45 ms each; preprocess_digit is most of it).
+Speed (measured, one core): 20,000 images in about 8.5 s (0.42 ms each; preprocess_digit is most of it).
 Deterministic: the same rng seed gives the same images and kinds.
 """
 
@@ -48,14 +48,14 @@ CJK = "的是不人我在有他这中大来上国个到说们为和你地出道�
 # digit" would teach the network to refuse real digits.
 EXCLUDED = {
     "0": "OoQDØøΟοΘθϴОо°º",  # a ring, an oval or a slashed zero
-    "1": "lIi|!/\\()[]{}ıΙιІіӀ'`",  # one upright or slanted stroke (a '!' loses its dot as a speck)
+    "1": "lIi|!/\\()[]{}ıΙιІіӀ'`∫",  # one upright or slanted stroke (a '!' loses its dot as a speck)
     "2": "ZzΖƻ",
     "3": "ЗзƷʒӠ",
     "4": "Чч",
     "5": "SsЅѕ",
     "6": "bGбδ",
     "7": "",  # nothing in these scripts is written like a 7 (Γ and ⌐ lack the slanted stem)
-    "8": "BßВβ",
+    "8": "BßВвΒβ",  # Latin, Cyrillic and Greek capital B look alike; italic в too
     "9": "qgϑ",
 }
 EXCLUDED_CHARS = "".join(EXCLUDED.values()) + "0123456789"
