@@ -42,7 +42,7 @@ def test_the_verdict_panel_shows_each_kind(app, monkeypatch, v, big, headline, c
     np.testing.assert_allclose(app.bars.probs, v.probabilities)  # the bars show the calibrated figures
     lk = verdict.look(pred.verdict)
     assert (lk.big, lk.headline, lk.colour) == (big, headline, colour)
-    assert lk.words and ("confidence" in lk.words or lk.words == v.words)
+    assert lk.words and f"confidence {100 * v.confidence:.0f} %" in (lk.headline, lk.detail)
     r = app.screen.layout["verdict"]
     pixels = pygame.surfarray.array3d(app.screen.surface.subsurface(r)).reshape(-1, 3)
     assert (np.abs(pixels - np.array(colour)).sum(axis=1) < 30).any()  # the headline's colour is drawn
