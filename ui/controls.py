@@ -11,12 +11,13 @@ from ui.container import Widgets
 from ui.form import ACTIVATIONS, OPTIMIZERS, SettingsForm
 from ui.plots import LinePlot
 from ui.prediction import seen_caption
+from ui.reliability import ReliabilityView
 from ui.results import ConfusionView, Gallery
 from ui.training_run import loss_and_accuracy_series, show_progress
 from ui.visuals import ActivationView, NetworkInput, ProbabilityBars, WeightTiles
 from ui.widgets import Button, Label, ProgressBar, Tabs, Toggle
 
-TABS = ("Training curves", "Weights", "Activations", "Confusion", "Mistakes")
+TABS = ("Training curves", "Weights", "Activations", "Confusion", "Reliability", "Mistakes")
 PLOT_INTERVAL = 0.25     # seconds between plot redraws while training
 WEIGHTS_INTERVAL = 0.5   # seconds between weight-tile rebuilds while training
 
@@ -128,6 +129,9 @@ def build(app) -> tuple[Widgets, Widgets]:
     confusion = gui.add("confusion", ConfusionView((0, 0, 1, 1)), place="tab", shown=on_tab("Confusion"),
                         events=False)
     confusion.follow(lambda: res.confusion_version, lambda: confusion.set(res.confusion, res.confusion_caption))
+    reliability = gui.add("reliability", ReliabilityView((0, 0, 1, 1)), place="tab", shown=on_tab("Reliability"),
+                          events=False)
+    reliability.follow(lambda: res.reliability_version, lambda: reliability.set(*(res.reliability or ((), (), ""))))
     gallery = gui.add("gallery", Gallery((0, 0, 1, 1), on_pick=do.pick_test_digit), place="tab",
                       shown=lambda: tabs.value == "Mistakes" and s.data.x_test is not None, fallback=True)
     gallery.follow(lambda: res.mistakes_version, lambda: gallery.set(*res.mistakes))

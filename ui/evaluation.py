@@ -1,7 +1,7 @@
 """The evaluation queue: scoring a model on the loaded test set in the background, one job at a
 time, the newest request waiting while one runs. A finished score becomes the model's test
-accuracy (AppState.test_score), the test-set confusion matrix and the misread digits
-(AppState.results) and, for a training epoch, a point of the test-accuracy curve."""
+accuracy (AppState.test_score), the test-set confusion matrix, the misread digits and the
+calibrated confidences for the reliability diagram (AppState.results) and, for a training epoch, a point of the test-accuracy curve."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from nn.config import as_images
 from nn.training import confusion_matrix
+from ui.calib import cal
+from ui.describe import test_set_name
 from ui.jobs import Job
 from ui.state import AppState, Score
 
@@ -63,12 +66,13 @@ class EvalQueue:
         return True
 
     def take(self, job) -> None:
-        """Fold a finished job's (net, epoch, (loss, accuracy, predictions)) into the state."""
+        """Fold a finished job's (net, epoch, (loss, accuracy, predictions, confidence)) into the state."""
         if job.error is not None:
             log.error("scoring the test set failed", exc_info=job.error)
             return
         s = self.state
-        net, epoch, (loss, acc, preds) = job.result
+        net, epoch, (loss, acc, preds, *rest) = job.result
+        confidence = rest[0] if rest else None  # a result without them: no reliability diagram
         if not np.isfinite(loss):  # no meaningless accuracy for outputs that are not numbers
             if net is s.model and epoch is None:
                 self.say("This model's output is not a number on some test digits (its weights overflow): "
@@ -85,6 +89,10 @@ class EvalQueue:
             where = f"epoch {epoch}" if epoch is not None else "current model"
             when = f" (epoch {epoch})" if epoch is not None else ""
             s.results.show_confusion(confusion, f"test set, {where}")
+            weights = f"epoch {epoch} weights" if epoch is not None else "current weights"
+            if confidence is not None and len(confidence) == len(labels):
+                s.results.show_reliability(confidence, preds == labels,
+                                           f"{test_set_name(d.test_path, len(labels))}, {weights}")
             s.results.show_mistakes(d.x_test[wrong], labels[wrong], preds[wrong],
                                     f"{int((preds != labels).sum()):,} of {len(labels):,} test digits misread"
                                     f"{when}: true → read as. Click one to try it.")
@@ -92,6 +100,10 @@ class EvalQueue:
             s.progress.add_test(epoch, 100.0 * acc)
 
 
-def _quiet_evaluate(net, x, labels):
+def _quiet_evaluate(net, x, labels, batch: int = 10000):
+    """(loss, accuracy, predictions (n,), calibrated confidence of each prediction (n,))."""
     with np.errstate(all="ignore"):  # a damaged model's overflow is reported by EvalQueue.take
-        return net.evaluate(x, labels)
+        loss, acc, preds = net.evaluate(x, labels)
+        confidence = np.concatenate([cal.calibrated_proba(net, as_images(x[i:i + batch], net.dtype)).max(axis=1)
+                                     for i in range(0, len(x), batch)] or [np.zeros(0)])
+    return loss, acc, preds, confidence

@@ -1,5 +1,5 @@
 """Drawing the window's panels for App: the static background, the status chip, the model box,
-the verdict, the data lines and the help overlay; the registered widgets draw themselves
+the verdict (ui.verdict), the data lines and the help overlay; the registered widgets draw themselves
 (ui.container). Read-only: these functions look at the app's state and widgets and change
 nothing but pixels."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import pygame
 
 from nn.files import shown
-from ui import theme
+from ui import theme, verdict
 from ui.describe import arch, file_accuracy, short_path, test_set_name
 from ui.metadata import count
 from ui.shortcuts import SHORTCUTS
@@ -114,7 +114,7 @@ def draw_verdict(app, surf) -> None:
     if app.state.model is None:
         theme.blit_text(surf, "No model loaded", r.center, theme.LARGE, theme.TEXT_DIM, anchor="center")
         return
-    if pred.empty or pred.probs is None:
+    if pred.empty or pred.probs is None or pred.verdict is None:
         theme.blit_text(surf, "Draw a digit", (r.centerx, r.centery - 12), theme.LARGE, theme.TEXT,
                         anchor="center")
         sub = ("The pad is empty: draw 0–9 on the left" if app.canvas.empty else
@@ -122,27 +122,7 @@ def draw_verdict(app, surf) -> None:
         theme.blit_text(surf, theme.fit_text(sub, r.w, theme.SMALL), (r.centerx, r.centery + 14),
                         theme.SMALL, theme.TEXT_DIM, anchor="center")
         return
-    conf = pred.confidence
-    colour = theme.GOOD if conf >= 0.9 else theme.WARN if conf >= 0.6 else theme.ERROR
-    box = pygame.Rect(r.x, r.y, 92, r.h)
-    pygame.draw.rect(surf, theme.INPUT_BG, box, border_radius=theme.RADIUS + 2)
-    theme.blit_text(surf, str(pred.digit), (box.centerx, box.centery + 2), theme.HUGE, theme.TEXT,
-                    bold=True, anchor="center")
-    x = box.right + 14
-    theme.blit_text(surf, f"{100 * conf:.1f} %", (x, r.y + 10), theme.TITLE_SIZE + 5, colour, bold=True)
-    word = "sure" if conf >= 0.9 else "fairly sure" if conf >= 0.6 else "unsure"
-    theme.blit_text(surf, f"{word} it is a {pred.digit}", (x, r.y + 44), theme.NORMAL, theme.TEXT_DIM)
-    live = app.state.progress.status in ("running", "paused")
-    if live:
-        note, colour = "newest training weights", theme.ACCENT
-    elif app.state.model_source.startswith("fresh"):
-        note, colour = "untrained: a guess", theme.WARN
-    elif not app.state.preprocess:
-        note, colour = "no preprocessing", theme.WARN
-    else:
-        note = ""
-    if note:
-        theme.blit_text(surf, note, (x, r.y + 64), theme.SMALL, colour)
+    verdict.draw(app, surf, r)
 
 
 def draw_form_message(app, surf) -> None:

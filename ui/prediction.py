@@ -1,6 +1,7 @@
 """Reading the pad: the drawing, preprocessed like MNIST (or plainly resized), goes through the
-current model into AppState.prediction, whose version tells the views that show it (the bars,
-the 28x28 input, the hidden activations) to pull it."""
+current model into AppState.prediction, with its calibrated verdict (ui.calib: a digit, not sure
+or not a digit), whose version tells the views that show it (the verdict, the bars, the 28x28
+input, the hidden activations) to pull it."""
 from __future__ import annotations
 
 import time
@@ -8,6 +9,7 @@ import time
 import numpy as np
 
 from nn.preprocess import naive_resize, preprocess_digit
+from ui.calib import cal
 
 
 def read(canvas, state) -> None:
@@ -18,6 +20,7 @@ def read(canvas, state) -> None:
     net = state.model
     if canvas.empty or net is None:
         pred.empty, pred.probs, pred.x, pred.stages, pred.hidden = True, None, None, [], []
+        pred.verdict = None
         pred.message = "" if net is not None else "No model"
     else:
         img = canvas.to_array()
@@ -31,6 +34,7 @@ def read(canvas, state) -> None:
                                                        ("resized 28x28", x)]
             pred.message = ""
         pred.x, pred.stages, pred.empty = x, stages, empty
+        pred.verdict = None
         if empty:
             pred.probs, pred.hidden = None, []
         else:
@@ -41,9 +45,11 @@ def read(canvas, state) -> None:
             if not np.isfinite(pred.probs).all():  # a damaged model: say so rather than show a digit
                 pred.probs, pred.hidden = None, []
                 pred.message = "This model's output is not a number (its weights overflow): load another."
-            else:
-                pred.digit = int(np.argmax(pred.probs))
-                pred.confidence = float(pred.probs[pred.digit])
+            else:  # the bars and the verdict show the calibrated probabilities
+                with np.errstate(all="ignore"):
+                    v = pred.verdict = cal.judge(net, x.reshape(1, 784))[0]
+                pred.probs = np.asarray(v.probabilities, dtype=np.float64)
+                pred.digit, pred.confidence = int(v.digit), float(v.confidence)
     pred.ms = (time.perf_counter() - t0) * 1000
     pred.version += 1
 

@@ -121,9 +121,10 @@ class Prediction:
     """What the pad's drawing is read as, with the model of the moment. Written by
     ui.prediction.read, which bumps `version`."""
     empty: bool = True
-    probs: np.ndarray | None = None      # (10,)
+    probs: np.ndarray | None = None      # (10,) calibrated probabilities (the verdict's)
     digit: int = -1
-    confidence: float = 0.0
+    confidence: float = 0.0              # calibrated probability that `digit` is right
+    verdict: Any = None                  # nn.calibration.Verdict: digit, unsure or not a digit
     x: np.ndarray | None = None          # (28, 28) the image the network saw
     stages: list = field(default_factory=list)
     hidden: list = field(default_factory=list)  # hidden activations, one (n_l,) array per layer
@@ -145,13 +146,15 @@ class Score:
 @dataclass
 class Results:
     """The newest confusion matrix (of the validation set after an epoch, or of the test set once
-    scored) and the misread test digits. Written through `show_confusion` (ui.training_run,
-    ui.evaluation) and `show_mistakes` (ui.evaluation); each bumps its own version."""
+    scored), the misread test digits and the calibrated confidences on the test set. Written through `show_confusion` (ui.training_run,
+    ui.evaluation), `show_mistakes` and `show_reliability` (ui.evaluation); each bumps its own version."""
     confusion: np.ndarray | None = None  # (10, 10) counts, rows true digits
     confusion_caption: str = ""
     confusion_version: int = 0
     mistakes: tuple = ()                 # (images (n, 784) uint8, labels (n,), preds (n,), caption)
     mistakes_version: int = 0
+    reliability: tuple = ()              # (confidence (n,), correct (n,) bool, caption) on the test set
+    reliability_version: int = 0
 
     def show_confusion(self, matrix, caption: str) -> None:
         self.confusion, self.confusion_caption = matrix, caption
@@ -160,6 +163,10 @@ class Results:
     def show_mistakes(self, images, labels, preds, caption: str) -> None:
         self.mistakes = (images, labels, preds, caption)
         self.mistakes_version += 1
+
+    def show_reliability(self, confidence, correct, caption: str) -> None:
+        self.reliability = (confidence, correct, caption)
+        self.reliability_version += 1
 
 
 @dataclass

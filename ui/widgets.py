@@ -253,9 +253,15 @@ class Tabs(Widget):
         self.on_change = on_change
         self.hover: str | None = None
 
+    def text_size(self) -> int:
+        """NORMAL, or SMALL when the names do not fit the row at NORMAL with a little padding."""
+        f = theme.font(theme.NORMAL)
+        fits = sum(f.size(n)[0] + 8 for n in self.names) <= self.rect.w
+        return theme.NORMAL if fits else theme.SMALL
+
     def tab_rects(self) -> list[tuple[str, pygame.Rect]]:
         """Tabs as wide as their text plus padding, the padding shrunk to fit the row."""
-        f = theme.font(theme.NORMAL)
+        f = theme.font(self.text_size())
         widths = [f.size(n)[0] for n in self.names]
         pad = max(6, min(24, (self.rect.w - sum(widths) - 2 * len(widths)) // max(1, len(widths))))
         out, x = [], self.rect.x
@@ -294,7 +300,7 @@ class Tabs(Widget):
             elif name == self.hover:
                 pygame.draw.rect(surface, theme.BUTTON, r, border_radius=theme.RADIUS)
             colour = theme.TEXT if selected else theme.TEXT_DIM
-            theme.blit_text(surface, name, r.center, theme.NORMAL, colour, anchor="center")
+            theme.blit_text(surface, name, r.center, self.text_size(), colour, anchor="center")
 
 
 class StatusBar(Widget):
