@@ -18,7 +18,8 @@ import numpy as np
 from .config import N_OUT, as_images
 from .errors import ConfigError, DataError
 
-FAIRLY_SURE = 0.6  # calibrated confidence from which the words say "fairly sure it is a 7"
+SURE_WORDS = 0.9  # calibrated confidence from which a digit verdict says "sure", below it "fairly sure"
+FAIRLY_SURE = 0.6  # the lowest `sure` (digit verdict) the thresholds may choose
 T_MIN, T_MAX = 0.05, 20.0  # the temperatures fit_temperature searches and Calibration accepts
 MAX_FITTED_ON = 1000  # characters
 KINDS = ("digit", "unsure", "not a digit")
@@ -96,9 +97,8 @@ def verdict(p: np.ndarray, calibration: Calibration) -> Verdict:
     """The verdict for one row p (10,) of calibrated probabilities.
 
     Rule: confidence = p[top]. Below not_digit_below -> "not a digit". Else, when p[second] >=
-    close_ratio * p[top], or confidence < sure -> "unsure"; otherwise "digit". Words: "sure it is a 7"
-    (digit), "fairly sure it is a 7" (unsure, confidence >= FAIRLY_SURE and not close), "4 or 9?"
-    (other unsure), "not a digit".
+    close_ratio * p[top], or confidence < sure -> "unsure" ("4 or 9?"); otherwise "digit", in words
+    "sure it is a 7" from SURE_WORDS on and "fairly sure it is a 7" below.
     """
     p = np.asarray(p, np.float64)
     order = np.argsort(-p, kind="stable")
@@ -108,9 +108,7 @@ def verdict(p: np.ndarray, calibration: Calibration) -> Verdict:
     if conf < calibration.not_digit_below:
         kind, words = "not a digit", "not a digit"
     elif not close and conf >= calibration.sure:
-        kind, words = "digit", f"sure it is a {top}"
-    elif not close and conf >= FAIRLY_SURE:
-        kind, words = "unsure", f"fairly sure it is a {top}"
+        kind, words = "digit", f"{'sure' if conf >= SURE_WORDS else 'fairly sure'} it is a {top}"
     else:
         kind, words = "unsure", f"{top} or {second}?"
     return Verdict(kind, top, second, conf, p, words)
@@ -178,11 +176,11 @@ def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
     return float((count * np.abs(acc - mean_conf)).sum() / n) if n else 0.0
 
 
-def choose_thresholds(conf_digits, correct_digits, conf_nondigits=None, keep: float = 0.97,
+def choose_thresholds(conf_digits, correct_digits, conf_nondigits=None, keep: float = 0.98,
                       not_digit_loss: float = 0.01) -> dict:
     """`sure` and `not_digit_below` from validation confidences.
 
-    Rule: sure is the largest level, at most 0.9 and at least 0.5, that keeps >= `keep` of the
+    Rule: sure is the largest level, at most 0.9 and at least FAIRLY_SURE, that keeps >= `keep` of the
     validation digits at or above it (so >= keep of them get the verdict "digit", the close rule
     aside; the floor keeps a "digit" verdict more likely right than wrong, even if fewer are kept).
     not_digit_below: 0.0 without non-digits; with them, the level below which at most
@@ -194,7 +192,7 @@ def choose_thresholds(conf_digits, correct_digits, conf_nondigits=None, keep: fl
     if conf.size == 0 or len(np.asarray(correct_digits)) != conf.size:
         raise DataError("Choosing thresholds needs the confidences and correctness of some validation digits.")
     k = max(int(math.floor((1 - keep) * conf.size + 1e-9)), 0)  # digits allowed below sure
-    sure = float(np.clip(conf[k] if k < conf.size else conf[-1], 0.5, 0.9))
+    sure = float(np.clip(conf[k] if k < conf.size else conf[-1], FAIRLY_SURE, SURE_WORDS))
     out = {"sure": sure, "not_digit_below": 0.0, "digits_kept": float((conf >= sure).mean())}
     if conf_nondigits is not None and len(conf_nondigits):
         nd = np.asarray(conf_nondigits, np.float64)

@@ -8,6 +8,7 @@ import pytest
 
 from nn.calibration import (
     FAIRLY_SURE,
+    SURE_WORDS,
     Calibration,
     calibrated_proba,
     choose_thresholds,
@@ -66,11 +67,13 @@ def test_verdict_kinds_close_rule_and_words():
     v = verdict(_p(0.95, 0.03), cal)
     assert (v.kind, v.digit, v.words) == ("digit", 7, "sure it is a 7")
     v = verdict(_p(0.75, 0.1), cal)
-    assert (v.kind, v.words) == ("unsure", "fairly sure it is a 7") and FAIRLY_SURE <= v.confidence
+    assert (v.kind, v.words) == ("unsure", "7 or 1?")  # below `sure`: not an answer to rely on
+    v = verdict(_p(0.75, 0.1), Calibration(sure=0.7))
+    assert (v.kind, v.words) == ("digit", "fairly sure it is a 7") and v.confidence < SURE_WORDS
     v = verdict(_p(0.5, 0.3, 4, 9), cal)
     assert (v.kind, v.digit, v.second, v.words) == ("unsure", 4, 9, "4 or 9?")
-    v = verdict(_p(0.62, 0.33, 4, 9), cal)  # above FAIRLY_SURE, but close: 0.33 >= 0.5 * 0.62
-    assert v.words == "4 or 9?"
+    v = verdict(_p(0.62, 0.33, 4, 9), Calibration(sure=FAIRLY_SURE))  # above `sure`, but close: 0.33 >= 0.5 * 0.62
+    assert (v.kind, v.words) == ("unsure", "4 or 9?")
     v = verdict(_p(0.25, 0.1), cal)
     assert (v.kind, v.words, v.digit) == ("not a digit", "not a digit", 7)
     assert abs(v.probabilities.sum() - 1) < 1e-12
@@ -98,9 +101,9 @@ def test_calibrated_proba_divides_the_logits_by_t():
 
 def test_choose_thresholds_keeps_the_asked_share_of_digits():
     rng = np.random.default_rng(2)
-    conf = rng.uniform(0.5, 1.0, 10000)
+    conf = rng.uniform(0.6, 1.0, 10000)
     th = choose_thresholds(conf, conf > 0.6, keep=0.97)
-    assert 0.5 <= th["sure"] <= 0.9 and th["digits_kept"] >= 0.97 and th["not_digit_below"] == 0.0
+    assert FAIRLY_SURE <= th["sure"] <= SURE_WORDS and th["digits_kept"] >= 0.97 and th["not_digit_below"] == 0.0
     nd = rng.uniform(0.1, 0.6, 1000)
     th = choose_thresholds(conf, conf > 0.6, nd)
     assert th["digits_not_digit"] <= 0.01 and th["nondigits_rejected"] > 0.8 and th["not_digit_below"] <= th["sure"]
