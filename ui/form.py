@@ -81,7 +81,7 @@ class SettingsForm:
         bad = next((f for f in self.fields if f.error), None)
         if bad is not None:
             raise ConfigError(f"Fix the red field first: {bad.error}")
-        values = {}
+        values = {"not_digits": "on"}  # the window's runs always learn "none of these" too (outlier exposure)
         for _, setting, _, w in self.cells:
             values[setting] = (w.good_text if isinstance(w, TextBox) else
                                ("on" if w.value else "off") if isinstance(w, Toggle) else w.value)
