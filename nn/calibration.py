@@ -90,7 +90,13 @@ def logits(net, x, batch: int = 10000) -> np.ndarray:
 
 def calibrated_proba(net, x) -> np.ndarray:
     """y_hat = softmax(z^L / T) (n, 10) float64, T = net.calibration.temperature."""
-    return _softmax64(np.asarray(logits(net, x), np.float64) / net.calibration.temperature)
+    return from_logits(logits(net, x), net.calibration)
+
+
+def from_logits(z: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """softmax(z / T) (n, 10) float64 for logits z^L already computed (one forward pass serves both
+    the loss, which uses softmax(z), and the calibrated figures)."""
+    return _softmax64(np.asarray(z, np.float64) / calibration.temperature)
 
 
 def verdict(p: np.ndarray, calibration: Calibration) -> Verdict:

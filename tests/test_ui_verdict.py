@@ -33,7 +33,7 @@ CASES = [
 
 @pytest.mark.parametrize("v, big, headline, colour", CASES)
 def test_the_verdict_panel_shows_each_kind(app, monkeypatch, v, big, headline, colour):
-    monkeypatch.setattr(cal, "judge", lambda net, x: [v])
+    monkeypatch.setattr(cal, "verdict", lambda p, calibration: v)  # what the panel judges by
     frames(app)
     draw_digit(app, 7)
     frames(app, 3)

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from nn.config import as_images
 from nn.preprocess import naive_resize, preprocess_digit
 from ui.calib import cal
 
@@ -39,15 +40,15 @@ def read(canvas, state) -> None:
             pred.probs, pred.hidden = None, []
         else:
             with np.errstate(all="ignore"):
-                acts = net.forward_activations(x)
+                zs, acts = net.forward(as_images(x, net.dtype))
             pred.probs = np.asarray(acts[-1][0], dtype=np.float64)
             pred.hidden = [a[0] for a in acts[1:-1]]
             if not np.isfinite(pred.probs).all():  # a damaged model: say so rather than show a digit
                 pred.probs, pred.hidden = None, []
                 pred.message = "This model's output is not a number (its weights overflow): load another."
-            else:  # the bars and the verdict show the calibrated probabilities
+            else:  # the bars and the verdict show the calibrated probabilities, from the same z^L
                 with np.errstate(all="ignore"):
-                    v = pred.verdict = cal.judge(net, x.reshape(1, 784))[0]
+                    v = pred.verdict = cal.verdict(cal.from_logits(zs[-1], net.calibration)[0], net.calibration)
                 pred.probs = np.asarray(v.probabilities, dtype=np.float64)
                 pred.digit, pred.confidence = int(v.digit), float(v.confidence)
     pred.ms = (time.perf_counter() - t0) * 1000
