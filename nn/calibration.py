@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import N_OUT, as_images
+from .config import N_OUT, as_images, check_labels
 from .errors import ConfigError, DataError
+from .losses import get_loss, one_hot
 
 SURE_WORDS = 0.9  # calibrated confidence from which a digit verdict says "sure", below it "fairly sure"
 FAIRLY_SURE = 0.6  # the lowest `sure` (digit verdict) the thresholds may choose
@@ -91,6 +92,23 @@ def logits(net, x, batch: int = 10000) -> np.ndarray:
 def calibrated_proba(net, x) -> np.ndarray:
     """y_hat = softmax(z^L / T) (n, 10) float64, T = net.calibration.temperature."""
     return from_logits(logits(net, x), net.calibration)
+
+
+def evaluate(net, x, labels, batch: int = 10000) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Network.evaluate's (loss, accuracy, predictions (n,)) and the calibrated confidence of each
+    prediction (n,), from one forward pass per slice of `batch` images."""
+    x = np.asarray(x)
+    n = len(x)
+    labels = check_labels(labels, n)
+    loss_fn = get_loss(net.loss).value
+    total, preds, confidence = 0.0, np.empty(n, np.int64), np.empty(n)
+    for i in range(0, n, batch):
+        zs, acts = net.forward(as_images(x[i:i + batch], net.dtype))
+        y_hat = acts[-1]
+        preds[i:i + batch] = y_hat.argmax(axis=1)
+        confidence[i:i + batch] = from_logits(zs[-1], net.calibration).max(axis=1)
+        total += loss_fn(y_hat, one_hot(labels[i:i + batch], N_OUT, y_hat.dtype)) * len(y_hat)
+    return total / max(n, 1), float((preds == labels).mean()) if n else 0.0, preds, confidence
 
 
 def from_logits(z: np.ndarray, calibration: Calibration) -> np.ndarray:

@@ -230,16 +230,15 @@ def cmd_evaluate(args) -> int:
     if note and not args.test:
         print(note, file=sys.stderr)
     x, labels = _load(test_path, "test")
-    from .calibration import calibrated_proba, expected_calibration_error
+    from .calibration import evaluate, expected_calibration_error
 
     with np.errstate(all="ignore"):
-        loss, acc, preds = net.evaluate(x, labels)
-        p = calibrated_proba(net, x)
-    if not math.isfinite(loss) or not np.isfinite(p).all():
+        loss, acc, preds, confidence = evaluate(net, x, labels)  # one forward pass for all of them
+    if not math.isfinite(loss) or not np.isfinite(confidence).all():
         print(f"main.py evaluate: error: {args.model}: {NOT_A_NUMBER}", file=sys.stderr)
         return 1
     labels = labels.astype(np.int64)
-    ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == labels)  # 15 bins, calibrated
+    ece = expected_calibration_error(confidence, preds == labels)  # 15 bins, calibrated (T keeps the argmax)
     per_digit = [float((preds[labels == d] == d).mean()) if (labels == d).any() else None for d in range(10)]
     print(f"model {args.model}: {'-'.join(map(str, net.sizes))} {net.activations[0] if net.activations else ''}")
     print(f"test set {test_path}: {len(x):,} digits")

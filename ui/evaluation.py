@@ -99,19 +99,7 @@ class EvalQueue:
             s.progress.add_test(epoch, 100.0 * acc)
 
 
-def _quiet_evaluate(net, x, labels, batch: int = 10000):
-    """(loss, accuracy, predictions (n,), calibrated confidence of each prediction (n,)), all from
-    one forward pass: the loss uses softmax(z^L), the confidence softmax(z^L / T)."""
-    from nn.losses import get_loss, one_hot
-
-    labels = np.asarray(labels).astype(np.int64)
-    n = len(x)
-    loss_sum, preds, confidence = 0.0, np.empty(n, np.int64), np.empty(n)
+def _quiet_evaluate(net, x, labels):
+    """(loss, accuracy, predictions (n,), calibrated confidence of each prediction (n,))."""
     with np.errstate(all="ignore"):  # a damaged model's overflow is reported by EvalQueue.take
-        for i in range(0, n, batch):
-            z = cal.logits(net, x[i:i + batch])
-            y_hat = cal.from_logits(z, cal.Calibration())  # T = 1: the network's own probabilities
-            preds[i:i + batch] = y_hat.argmax(axis=1)
-            confidence[i:i + batch] = cal.from_logits(z, net.calibration).max(axis=1)
-            loss_sum += get_loss(net.loss).value(y_hat, one_hot(labels[i:i + batch], 10, y_hat.dtype)) * len(z)
-    return loss_sum / max(n, 1), float((preds == labels).mean()) if n else 0.0, preds, confidence
+        return cal.evaluate(net, x, labels)
